@@ -1,0 +1,431 @@
+#include "core/hdf5.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace loce::h5 {
+namespace {
+
+// Silence HDF5's stack dumps once: we report errors ourselves, in one line.
+struct Quiet {
+  Quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+void quiet() { static Quiet q; }
+
+hid_t native_type(at::ScalarType t) {
+  switch (t) {
+    case at::kByte: return H5T_NATIVE_UINT8;
+    case at::kInt: return H5T_NATIVE_INT32;
+    case at::kLong: return H5T_NATIVE_INT64;
+    case at::kFloat: return H5T_NATIVE_FLOAT;
+    case at::kDouble: return H5T_NATIVE_DOUBLE;
+    default: fail("HDF5: unsupported tensor dtype ", c10::toString(t));
+  }
+}
+
+at::ScalarType scalar_type_of(hid_t type, const std::string& where) {
+  H5T_class_t cls = H5Tget_class(type);
+  size_t size = H5Tget_size(type);
+  if (cls == H5T_INTEGER) {
+    bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+    if (size == 1) return is_signed ? at::kChar : at::kByte;
+    if (size == 4 && is_signed) return at::kInt;
+    if (size == 8 && is_signed) return at::kLong;
+    if (size == 2 && is_signed) return at::kShort;
+  } else if (cls == H5T_FLOAT) {
+    if (size == 4) return at::kFloat;
+    if (size == 8) return at::kDouble;
+  } else if (cls == H5T_ENUM && size == 1) {
+    return at::kBool;  // h5py stores numpy bool as an 8-bit enum
+  }
+  fail(where, ": unsupported HDF5 element type (class ", int(cls), ", ", size, " bytes)");
+}
+
+hid_t memory_type_for(at::ScalarType t) {
+  if (t == at::kChar) return H5T_NATIVE_INT8;
+  if (t == at::kShort) return H5T_NATIVE_INT16;
+  if (t == at::kBool) return H5T_NATIVE_UINT8;
+  return native_type(t);
+}
+
+std::string where(const File& f, const std::string& path) { return f.path() + ":" + path; }
+
+// Creates every missing group on the way to `path`'s parent.
+void make_parents(File& f, const std::string& path) {
+  std::string prefix;
+  size_t pos = 1;
+  while ((pos = path.find('/', pos)) != std::string::npos) {
+    prefix = path.substr(0, pos);
+    if (!prefix.empty() && H5Lexists(f.id(), prefix.c_str(), H5P_DEFAULT) <= 0) {
+      hid_t g = H5Gcreate2(f.id(), prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      if (g < 0) fail(where(f, prefix), ": cannot create group");
+      H5Gclose(g);
+    }
+    ++pos;
+  }
+}
+
+Handle open_dataset(const File& f, const std::string& path) {
+  quiet();
+  if (!exists(f, path)) bad_input(where(f, path), ": dataset not found");
+  hid_t d = H5Dopen2(f.id(), path.c_str(), H5P_DEFAULT);
+  if (d < 0) bad_input(where(f, path), ": cannot open dataset");
+  return Handle(d, Handle::Kind::Dataset);
+}
+
+Handle open_object(const File& f, const std::string& path) {
+  quiet();
+  if (path != "/" && !exists(f, path)) bad_input(where(f, path), ": object not found");
+  hid_t o = H5Oopen(f.id(), path.c_str(), H5P_DEFAULT);
+  if (o < 0) bad_input(where(f, path), ": cannot open object");
+  return Handle(o, Handle::Kind::Group);  // closed with H5Oclose, see reset()
+}
+
+void remove_if_exists(File& f, const std::string& path) {
+  if (exists(f, path)) H5Ldelete(f.id(), path.c_str(), H5P_DEFAULT);
+}
+
+Handle open_attr_target(File& f, const std::string& path) {
+  make_parents(f, path + "/x");
+  if (path != "/" && !exists(f, path)) {
+    hid_t g = H5Gcreate2(f.id(), path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) fail(where(f, path), ": cannot create group");
+    H5Gclose(g);
+  }
+  return open_object(f, path);
+}
+
+void write_attr(File& f, const std::string& path, const std::string& name, hid_t type,
+                hid_t space, const void* data) {
+  Handle obj = open_attr_target(f, path);
+  if (H5Aexists(obj.id(), name.c_str()) > 0) H5Adelete(obj.id(), name.c_str());
+  hid_t a = H5Acreate2(obj.id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0) fail(where(f, path), ": cannot create attribute ", name);
+  Handle attr(a, Handle::Kind::Attribute);
+  if (H5Awrite(a, type, data) < 0) fail(where(f, path), ": cannot write attribute ", name);
+}
+
+Handle vlen_string_type() {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  return Handle(t, Handle::Kind::Datatype);
+}
+
+Handle open_attr(const File& f, const std::string& path, const std::string& name) {
+  Handle obj = open_object(f, path);
+  if (H5Aexists(obj.id(), name.c_str()) <= 0)
+    bad_input(where(f, path), ": attribute '", name, "' not found");
+  return Handle(H5Aopen(obj.id(), name.c_str(), H5P_DEFAULT), Handle::Kind::Attribute);
+}
+
+// Reads a string or string-array attribute, fixed or variable length.
+std::vector<std::string> read_string_attr(const File& f, const std::string& path,
+                                          const std::string& name) {
+  Handle a = open_attr(f, path, name);
+  Handle type(H5Aget_type(a.id()), Handle::Kind::Datatype);
+  if (H5Tget_class(type.id()) != H5T_STRING)
+    bad_input(where(f, path), ": attribute '", name, "' is not a string");
+  Handle space(H5Aget_space(a.id()), Handle::Kind::Dataspace);
+  hssize_t n = H5Sget_simple_extent_npoints(space.id());
+  std::vector<std::string> out;
+  if (H5Tis_variable_str(type.id()) > 0) {
+    std::vector<char*> ptrs(n, nullptr);
+    Handle mt = vlen_string_type();
+    if (H5Aread(a.id(), mt.id(), ptrs.data()) < 0) fail(where(f, path), ": cannot read ", name);
+    for (char* p : ptrs) out.emplace_back(p ? p : "");
+    H5Dvlen_reclaim(mt.id(), space.id(), H5P_DEFAULT, ptrs.data());
+  } else {
+    size_t len = H5Tget_size(type.id());
+    std::vector<char> buf(len * n);
+    if (H5Aread(a.id(), type.id(), buf.data()) < 0) fail(where(f, path), ": cannot read ", name);
+    for (hssize_t i = 0; i < n; ++i) {
+      std::string s(buf.data() + i * len, len);
+      out.push_back(s.substr(0, s.find('\0')));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Handle& Handle::operator=(Handle&& o) noexcept {
+  if (this != &o) {
+    reset();
+    id_ = o.id_;
+    kind_ = o.kind_;
+    o.id_ = -1;
+  }
+  return *this;
+}
+
+void Handle::reset() {
+  if (id_ < 0) return;
+  switch (kind_) {
+    case Kind::File: H5Fclose(id_); break;
+    case Kind::Group: H5Oclose(id_); break;
+    case Kind::Dataset: H5Dclose(id_); break;
+    case Kind::Dataspace: H5Sclose(id_); break;
+    case Kind::Datatype: H5Tclose(id_); break;
+    case Kind::Attribute: H5Aclose(id_); break;
+    case Kind::Plist: H5Pclose(id_); break;
+  }
+  id_ = -1;
+}
+
+File File::create(const std::string& path) {
+  quiet();
+  File f;
+  f.path_ = path;
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0) bad_input(path, ": cannot create HDF5 file (folder missing or not writable?)");
+  f.h_ = Handle(id, Handle::Kind::File);
+  return f;
+}
+
+File File::open(const std::string& path, bool writable) {
+  quiet();
+  if (!std::filesystem::exists(path)) bad_input(path, ": file not found");
+  File f;
+  f.path_ = path;
+  hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) bad_input(path, ": not a readable HDF5 file");
+  f.h_ = Handle(id, Handle::Kind::File);
+  return f;
+}
+
+void File::flush() { H5Fflush(h_.id(), H5F_SCOPE_LOCAL); }
+
+bool exists(const File& f, const std::string& path) {
+  quiet();
+  if (path == "/" || path.empty()) return true;
+  // Walk the path so that a missing intermediate group is "false", not an error.
+  size_t pos = 1;
+  while (true) {
+    size_t next = path.find('/', pos);
+    std::string prefix = path.substr(0, next);
+    if (H5Lexists(f.id(), prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (next == std::string::npos) return true;
+    pos = next + 1;
+  }
+}
+
+void write_tensor(File& f, const std::string& path, const at::Tensor& tensor, bool compress) {
+  at::Tensor t = tensor.contiguous().cpu();
+  hid_t mt = native_type(t.scalar_type());
+  make_parents(f, path);
+  remove_if_exists(f, path);
+  std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
+  Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), Handle::Kind::Dataspace);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), Handle::Kind::Plist);
+  if (compress && t.numel() > 0 && !dims.empty()) {
+    std::vector<hsize_t> chunk(dims);
+    chunk[0] = 1;
+    for (auto& c : chunk) c = std::max<hsize_t>(c, 1);
+    H5Pset_chunk(dcpl.id(), int(chunk.size()), chunk.data());
+    H5Pset_deflate(dcpl.id(), 4);
+  }
+  hid_t d = H5Dcreate2(f.id(), path.c_str(), mt, space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT);
+  if (d < 0) fail(where(f, path), ": cannot create dataset");
+  Handle ds(d, Handle::Kind::Dataset);
+  if (t.numel() > 0 && H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
+    fail(where(f, path), ": write failed (disk full?)");
+}
+
+std::vector<int64_t> shape(const File& f, const std::string& path) {
+  Handle ds = open_dataset(f, path);
+  Handle space(H5Dget_space(ds.id()), Handle::Kind::Dataspace);
+  int rank = H5Sget_simple_extent_ndims(space.id());
+  std::vector<hsize_t> dims(rank);
+  H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
+  return std::vector<int64_t>(dims.begin(), dims.end());
+}
+
+at::Tensor read_tensor(const File& f, const std::string& path) {
+  auto dims = shape(f, path);
+  return dims.empty() ? read_rows(f, path, 0, 1).reshape({}) : read_rows(f, path, 0, dims[0]);
+}
+
+at::Tensor read_rows(const File& f, const std::string& path, int64_t first, int64_t count) {
+  Handle ds = open_dataset(f, path);
+  Handle type(H5Dget_type(ds.id()), Handle::Kind::Datatype);
+  at::ScalarType st = scalar_type_of(type.id(), where(f, path));
+  Handle space(H5Dget_space(ds.id()), Handle::Kind::Dataspace);
+  int rank = H5Sget_simple_extent_ndims(space.id());
+  std::vector<hsize_t> dims(rank);
+  H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
+  if (rank == 0) {
+    at::Tensor out = torch::empty({1}, at::TensorOptions().dtype(st));
+    if (H5Dread(ds.id(), memory_type_for(st), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data_ptr()) < 0)
+      fail(where(f, path), ": read failed");
+    return out;
+  }
+  if (first < 0 || count < 0 || hsize_t(first + count) > dims[0])
+    fail(where(f, path), ": rows [", first, ", ", first + count, ") out of range (", dims[0], ")");
+  std::vector<int64_t> out_dims(dims.begin(), dims.end());
+  out_dims[0] = count;
+  at::Tensor out = torch::empty(out_dims, at::TensorOptions().dtype(st));
+  if (out.numel() == 0) return out;
+  std::vector<hsize_t> start(rank, 0), cnt(dims);
+  start[0] = first;
+  cnt[0] = count;
+  H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
+  Handle mspace(H5Screate_simple(rank, cnt.data(), nullptr), Handle::Kind::Dataspace);
+  if (H5Dread(ds.id(), memory_type_for(st), mspace.id(), space.id(), H5P_DEFAULT,
+              out.data_ptr()) < 0)
+    bad_input(where(f, path), ": read failed (file truncated or corrupt?)");
+  return out;
+}
+
+Writer::Writer(File& f, const std::string& path, at::ScalarType dtype, std::vector<int64_t> dims,
+               int64_t chunk_rows, int gzip_level)
+    : where_(where(f, path)), dtype_(dtype), dims_(dims.begin(), dims.end()) {
+  LOCE_CHECK(!dims.empty(), where_, ": a row writer needs at least one dimension");
+  make_parents(f, path);
+  remove_if_exists(f, path);
+  Handle space(H5Screate_simple(int(dims_.size()), dims_.data(), nullptr),
+               Handle::Kind::Dataspace);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), Handle::Kind::Plist);
+  if (dims_[0] > 0) {
+    std::vector<hsize_t> chunk(dims_);
+    chunk[0] = std::min<hsize_t>(std::max<int64_t>(chunk_rows, 1), dims_[0]);
+    for (auto& c : chunk) c = std::max<hsize_t>(c, 1);
+    H5Pset_chunk(dcpl.id(), int(chunk.size()), chunk.data());
+    if (gzip_level > 0) {
+      H5Pset_shuffle(dcpl.id());
+      H5Pset_deflate(dcpl.id(), gzip_level);
+    }
+  }
+  hid_t d = H5Dcreate2(f.id(), path.c_str(), native_type(dtype), space.id(), H5P_DEFAULT,
+                       dcpl.id(), H5P_DEFAULT);
+  if (d < 0) fail(where_, ": cannot create dataset");
+  ds_ = Handle(d, Handle::Kind::Dataset);
+}
+
+void Writer::write_rows(int64_t first_row, const at::Tensor& rows) {
+  at::Tensor t = rows.to(torch::kCPU, dtype_).contiguous();
+  LOCE_CHECK(t.dim() == int64_t(dims_.size()), where_, ": rank mismatch in write_rows");
+  std::vector<hsize_t> start(dims_.size(), 0), cnt(dims_);
+  start[0] = first_row;
+  cnt[0] = t.size(0);
+  for (size_t i = 1; i < dims_.size(); ++i)
+    LOCE_CHECK(hsize_t(t.size(i)) == dims_[i], where_, ": row shape mismatch at dim ", i);
+  LOCE_CHECK(first_row >= 0 && first_row + t.size(0) <= int64_t(dims_[0]), where_,
+             ": rows out of range");
+  if (t.numel() == 0) return;
+  Handle fspace(H5Dget_space(ds_.id()), Handle::Kind::Dataspace);
+  H5Sselect_hyperslab(fspace.id(), H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
+  Handle mspace(H5Screate_simple(int(cnt.size()), cnt.data(), nullptr), Handle::Kind::Dataspace);
+  if (H5Dwrite(ds_.id(), native_type(dtype_), mspace.id(), fspace.id(), H5P_DEFAULT,
+               t.data_ptr()) < 0)
+    fail(where_, ": write failed (disk full?)");
+}
+
+void write_strings(File& f, const std::string& path, const std::vector<std::string>& values) {
+  make_parents(f, path);
+  remove_if_exists(f, path);
+  hsize_t n = values.size();
+  Handle type = vlen_string_type();
+  Handle space(H5Screate_simple(1, &n, nullptr), Handle::Kind::Dataspace);
+  hid_t d = H5Dcreate2(f.id(), path.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT,
+                       H5P_DEFAULT);
+  if (d < 0) fail(where(f, path), ": cannot create dataset");
+  Handle ds(d, Handle::Kind::Dataset);
+  std::vector<const char*> ptrs;
+  for (const auto& v : values) ptrs.push_back(v.c_str());
+  if (n > 0 && H5Dwrite(d, type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
+    fail(where(f, path), ": write failed");
+}
+
+std::vector<std::string> read_strings(const File& f, const std::string& path) {
+  Handle ds = open_dataset(f, path);
+  Handle type(H5Dget_type(ds.id()), Handle::Kind::Datatype);
+  if (H5Tget_class(type.id()) != H5T_STRING) bad_input(where(f, path), ": not a string dataset");
+  Handle space(H5Dget_space(ds.id()), Handle::Kind::Dataspace);
+  hssize_t n = H5Sget_simple_extent_npoints(space.id());
+  std::vector<std::string> out;
+  if (n == 0) return out;
+  if (H5Tis_variable_str(type.id()) > 0) {
+    std::vector<char*> ptrs(n, nullptr);
+    Handle mt = vlen_string_type();
+    if (H5Dread(ds.id(), mt.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
+      fail(where(f, path), ": read failed");
+    for (char* p : ptrs) out.emplace_back(p ? p : "");
+    H5Dvlen_reclaim(mt.id(), space.id(), H5P_DEFAULT, ptrs.data());
+  } else {
+    size_t len = H5Tget_size(type.id());
+    std::vector<char> buf(len * n);
+    if (H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
+      fail(where(f, path), ": read failed");
+    for (hssize_t i = 0; i < n; ++i) {
+      std::string s(buf.data() + i * len, len);
+      out.push_back(s.substr(0, s.find('\0')));
+    }
+  }
+  return out;
+}
+
+void set_attr(File& f, const std::string& path, const std::string& name, const std::string& v) {
+  Handle type = vlen_string_type();
+  Handle space(H5Screate(H5S_SCALAR), Handle::Kind::Dataspace);
+  const char* p = v.c_str();
+  write_attr(f, path, name, type.id(), space.id(), &p);
+}
+
+void set_attr(File& f, const std::string& path, const std::string& name, int64_t v) {
+  Handle space(H5Screate(H5S_SCALAR), Handle::Kind::Dataspace);
+  write_attr(f, path, name, H5T_NATIVE_INT64, space.id(), &v);
+}
+
+void set_attr(File& f, const std::string& path, const std::string& name, double v) {
+  Handle space(H5Screate(H5S_SCALAR), Handle::Kind::Dataspace);
+  write_attr(f, path, name, H5T_NATIVE_DOUBLE, space.id(), &v);
+}
+
+void set_attr(File& f, const std::string& path, const std::string& name,
+              const std::vector<std::string>& v) {
+  Handle type = vlen_string_type();
+  hsize_t n = v.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), Handle::Kind::Dataspace);
+  std::vector<const char*> ptrs;
+  for (const auto& s : v) ptrs.push_back(s.c_str());
+  write_attr(f, path, name, type.id(), space.id(), ptrs.data());
+}
+
+bool has_attr(const File& f, const std::string& path, const std::string& name) {
+  if (!exists(f, path)) return false;
+  Handle obj = open_object(f, path);
+  return H5Aexists(obj.id(), name.c_str()) > 0;
+}
+
+std::string attr_string(const File& f, const std::string& path, const std::string& name) {
+  auto v = read_string_attr(f, path, name);
+  if (v.size() != 1) bad_input(where(f, path), ": attribute '", name, "' is not a scalar string");
+  return v[0];
+}
+
+std::vector<std::string> attr_strings(const File& f, const std::string& path,
+                                      const std::string& name) {
+  return read_string_attr(f, path, name);
+}
+
+int64_t attr_int(const File& f, const std::string& path, const std::string& name) {
+  Handle a = open_attr(f, path, name);
+  int64_t v = 0;
+  if (H5Aread(a.id(), H5T_NATIVE_INT64, &v) < 0)
+    bad_input(where(f, path), ": attribute '", name, "' is not an integer");
+  return v;
+}
+
+double attr_double(const File& f, const std::string& path, const std::string& name) {
+  Handle a = open_attr(f, path, name);
+  double v = 0;
+  if (H5Aread(a.id(), H5T_NATIVE_DOUBLE, &v) < 0)
+    bad_input(where(f, path), ": attribute '", name, "' is not a number");
+  return v;
+}
+
+}  // namespace loce::h5

@@ -1,0 +1,19 @@
+#pragma once
+// Reproducible randomness across ranks: every generator is derived from (seed, rank, stream), so
+// ranks draw different augmentations while the whole run is a pure function of the seed.
+#include <cstdint>
+
+#include <ATen/core/Generator.h>
+
+namespace loce {
+
+// SplitMix64 finaliser over the combined inputs: cheap, well mixed, stable across platforms.
+uint64_t derive_seed(uint64_t seed, uint64_t rank, uint64_t stream = 0);
+
+// A CPU torch generator seeded with derive_seed(seed, rank, stream).
+at::Generator make_generator(uint64_t seed, uint64_t rank, uint64_t stream = 0);
+
+// Seeds torch's global generators (CPU and, where present, CUDA) for this rank.
+void seed_globals(uint64_t seed, uint64_t rank);
+
+}  // namespace loce

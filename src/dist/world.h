@@ -1,0 +1,42 @@
+#pragma once
+// Process start-up: who am I, how many are we, which device is mine.
+//
+// Launched by mpirun or srun (detected from the launcher's environment), MPI is initialised
+// with MPI_Init_thread; a plain `loce ...` is a world of one and never touches MPI.
+#include <memory>
+#include <string>
+
+#include <c10/core/Device.h>
+
+#include "dist/communicator.h"
+
+namespace loce::dist {
+
+struct WorldInfo {
+  int rank = 0;
+  int size = 1;
+  int local_rank = 0;  // rank among the processes on this node (MPI_COMM_TYPE_SHARED)
+  int local_size = 1;
+  bool mpi = false;    // MPI was initialised
+  std::string host;
+};
+
+// Idempotent. Also sets the logger's rank.
+const WorldInfo& init_world(int* argc, char*** argv);
+const WorldInfo& world();
+void finalize_world();
+
+// Prints nothing; ends every rank of the job now (MPI_Abort when the world is larger than one).
+[[noreturn]] void abort_world(int exit_code);
+
+// "cpu" | "cuda" | "auto": cuda device = local_rank % visible devices; auto picks cuda when
+// LibTorch sees a GPU. Asking for cuda without one is an InputError.
+c10::Device resolve_device(const std::string& name, const WorldInfo& w);
+
+// The communicator for tensors on `device`: self for a world of one, NCCL for CUDA, MPI for CPU.
+std::shared_ptr<Communicator> make_communicator(const c10::Device& device);
+
+// A CPU (MPI or self) communicator for control messages, whatever the compute device.
+std::shared_ptr<Communicator> cpu_communicator();
+
+}  // namespace loce::dist

@@ -1,0 +1,62 @@
+#include "support/test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace loce::test {
+
+std::string shared_dir() {
+  for (const char* var : {"LOCE_SHARED_DIR", "LOCE_SHARED_DIR_DEFAULT"}) {
+    const char* v = std::getenv(var);
+    if (v && *v && fs::is_directory(v)) return v;
+  }
+  return "";
+}
+
+namespace {
+struct TempDirs {
+  std::vector<std::string> dirs;
+  ~TempDirs() {
+    std::error_code ec;
+    for (auto& d : dirs) fs::remove_all(d, ec);
+  }
+};
+TempDirs g_temp;
+}  // namespace
+
+std::string temp_dir(const std::string& tag) {
+  std::string tmpl = (fs::temp_directory_path() / ("loce_" + tag + "_XXXXXX")).string();
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!mkdtemp(buf.data())) std::abort();
+  g_temp.dirs.emplace_back(buf.data());
+  return buf.data();
+}
+
+std::string loce_binary() {
+  const char* v = std::getenv("LOCE_BINARY");
+  return v ? v : "loce";
+}
+
+RunResult run_command(const std::string& command_line) {
+  std::string cmd = command_line + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  int status = pclose(pipe);
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return {code, out};
+}
+
+}  // namespace loce::test

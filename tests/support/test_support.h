@@ -1,0 +1,24 @@
+#pragma once
+// Shared helpers for the test suites.
+#include <string>
+
+namespace loce::test {
+
+// ../shared (fixtures, reference data): $LOCE_SHARED_DIR, else the folder beside the checkout.
+// Empty when neither exists, so tests can GTEST_SKIP() with a visible reason.
+std::string shared_dir();
+
+// A fresh, empty temporary folder, removed at exit of the test process.
+std::string temp_dir(const std::string& tag);
+
+// The `loce` binary built beside the tests ($LOCE_BINARY).
+std::string loce_binary();
+
+struct RunResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+// Runs a shell command line, capturing its output.
+RunResult run_command(const std::string& command_line);
+
+}  // namespace loce::test
