@@ -36,6 +36,10 @@ using RunFn = std::function<int(const Context&)>;
 // Adds the subcommand to `parent` and returns the function that runs it after parsing.
 using SetupFn = std::function<RunFn(CLI::App& parent)>;
 
+// Subcommands that live under a shared parent (e.g. `loce bench allreduce`, `loce bench loce`)
+// get the parent through this function, which creates it on first use.
+CLI::App& subcommand_group(CLI::App& cli, const std::string& name, const std::string& help);
+
 struct CommandRegistration {
   CommandRegistration(std::string name, SetupFn setup);
 };
