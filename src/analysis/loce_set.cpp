@@ -1,0 +1,134 @@
+#include "analysis/loce_set.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/hdf5.h"
+#include "data/labels.h"
+
+namespace loce::analysis {
+
+std::string train_id_name(int64_t train_id) {
+  const auto& names = data::class_names();
+  if (train_id >= 0 && train_id < int64_t(names.size())) return names[train_id];
+  return cat("class", train_id);
+}
+
+int64_t train_id_of(const std::string& name) {
+  try {
+    return data::class_id(name);
+  } catch (const InputError&) {
+    return -1;
+  }
+}
+
+namespace {
+
+at::Tensor read_optional(const h5::File& f, const std::string& path, int64_t n) {
+  if (!h5::exists(f, path)) return {};
+  at::Tensor t = h5::read_tensor(f, path).flatten();
+  if (t.numel() != n) bad_input(f.path(), ":", path, ": ", t.numel(), " entries, expected ", n);
+  return t;
+}
+
+std::string attr_or(const h5::File& f, const std::string& name, const std::string& fallback) {
+  return h5::has_attr(f, "/loce", name) ? h5::attr_string(f, "/loce", name) : fallback;
+}
+
+}  // namespace
+
+LoceSet read_loce_set(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) bad_input(path, ": LoCE file not found");
+  if (std::filesystem::file_size(path) == 0) bad_input(path, ": empty file (not a LoCE file)");
+  h5::File f = h5::File::open(path);
+  LoceSet s;
+  s.path = path;
+  if (!h5::exists(f, "/loce/vectors")) bad_input(path, ": no /loce/vectors (not a LoCE file)");
+  if (!h5::exists(f, "/loce/concept")) bad_input(path, ": no /loce/concept");
+  s.vectors = h5::read_tensor(f, "/loce/vectors");
+  if (s.vectors.dim() != 2) bad_input(path, ":/loce/vectors must be [P, C]");
+  const int64_t n = s.vectors.size(0);
+  if (n == 0) bad_input(path, ": /loce/vectors holds no LoCE");
+  s.vectors = s.vectors.to(torch::kFloat32);
+  at::Tensor bad = (~torch::isfinite(s.vectors)).any(1).nonzero();
+  if (bad.numel())
+    bad_input(path, ":/loce/vectors row ", bad[0].item<int64_t>(), " contains NaN or Inf (",
+              bad.size(0), " such rows)");
+  at::Tensor train_ids = h5::read_tensor(f, "/loce/concept").flatten().to(torch::kInt64);
+  if (train_ids.numel() != n)
+    bad_input(path, ":/loce/concept has ", train_ids.numel(), " entries for ", n, " vectors");
+
+  // Concept order: the `concepts` attribute where it names the trainIds present, then any
+  // remaining trainIds in increasing order.
+  std::vector<int64_t> present;
+  {
+    at::Tensor u = std::get<0>(torch::_unique(train_ids, /*sorted=*/true));
+    for (int64_t i = 0; i < u.numel(); ++i) present.push_back(u[i].item<int64_t>());
+  }
+  std::vector<int64_t> order;
+  if (h5::has_attr(f, "/loce", "concepts")) {
+    for (const auto& name : h5::attr_strings(f, "/loce", "concepts")) {
+      int64_t id = train_id_of(name);
+      if (id >= 0 && std::count(present.begin(), present.end(), id) &&
+          !std::count(order.begin(), order.end(), id))
+        order.push_back(id);
+    }
+  }
+  for (int64_t id : present)
+    if (!std::count(order.begin(), order.end(), id)) order.push_back(id);
+  std::map<int64_t, int64_t> index_of;
+  for (size_t i = 0; i < order.size(); ++i) index_of[order[i]] = int64_t(i);
+  s.concept_train_ids = order;
+  for (int64_t id : order) s.concept_names.push_back(train_id_name(id));
+  at::Tensor lut = torch::full({present.back() - std::min<int64_t>(0, present.front()) + 1}, -1, torch::kInt64);
+  const int64_t base = std::min<int64_t>(0, present.front());
+  for (auto& [id, idx] : index_of) lut[id - base] = idx;
+  s.concept_index = lut.index_select(0, train_ids - base);
+
+  at::Tensor counts = torch::bincount(s.concept_index, {}, int64_t(order.size()));
+  for (size_t c = 0; c < order.size(); ++c)
+    if (counts[c].item<int64_t>() < 2)
+      bad_input(path, ": concept '", s.concept_names[c], "' (trainId ", order[c], ") has only ",
+                counts[c].item<int64_t>(), " LoCE; every concept needs at least 2");
+
+  s.image = read_optional(f, "/loce/image", n);
+  s.iou = read_optional(f, "/loce/iou", n);
+  s.loss = read_optional(f, "/loce/loss", n);
+  s.area = read_optional(f, "/loce/area", n);
+  if (h5::exists(f, "/images/name")) s.image_names = h5::read_strings(f, "/images/name");
+  s.method = attr_or(f, "method", "");
+  s.layer = attr_or(f, "layer", "");
+  s.source = attr_or(f, "source", "");
+  s.git_revision = attr_or(f, "git_revision", "");
+  return s;
+}
+
+void write_loce_set(const std::string& path, const at::Tensor& vectors, const at::Tensor& train_ids,
+                    const std::vector<std::string>& concept_names, const std::string& method) {
+  AtomicFile out(path);
+  {
+    h5::File f = h5::File::create(out.temp_path());
+    const int64_t n = vectors.size(0);
+    h5::write_tensor(f, "/loce/vectors", vectors.to(torch::kCPU, torch::kFloat32).contiguous());
+    h5::write_tensor(f, "/loce/concept", train_ids.to(torch::kCPU, torch::kInt32).contiguous());
+    h5::write_tensor(f, "/loce/image", torch::arange(n, torch::kInt32));
+    h5::write_tensor(f, "/loce/iou", torch::ones({n}, torch::kFloat32));
+    h5::write_tensor(f, "/loce/loss", torch::zeros({n}, torch::kFloat32));
+    h5::write_tensor(f, "/loce/area", torch::full({n}, 0.1f, torch::kFloat32));
+    std::vector<std::string> images;
+    for (int64_t i = 0; i < n; ++i) images.push_back(cat("image_", i));
+    h5::write_strings(f, "/images/name", images);
+    h5::set_attr(f, "/loce", "concepts", concept_names);
+    h5::set_attr(f, "/loce", "method", method);
+    h5::set_attr(f, "/loce", "layer", std::string("encoder.deepest"));
+    h5::set_attr(f, "/loce", "git_revision", std::string(LOCE_GIT_REVISION));
+  }
+  out.commit();
+}
+
+}  // namespace loce::analysis

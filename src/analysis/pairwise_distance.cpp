@@ -1,0 +1,24 @@
+#include "analysis/pairwise_distance.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+namespace loce::analysis {
+
+at::Tensor squared_norms(const at::Tensor& x) { return (x * x).sum(1); }
+
+at::Tensor squared_distances(const at::Tensor& a, const at::Tensor& b, at::Tensor a_sq,
+                             at::Tensor b_sq) {
+  if (!a_sq.defined()) a_sq = squared_norms(a);
+  if (!b_sq.defined()) b_sq = squared_norms(b);
+  at::Tensor d = torch::addmm(b_sq.unsqueeze(0), a, b.t(), /*beta=*/1, /*alpha=*/-2);
+  d.add_(a_sq.unsqueeze(1));
+  return d.clamp_min_(0);
+}
+
+int64_t tile_rows(int64_t cols, int64_t budget_bytes) {
+  return std::max<int64_t>(1, budget_bytes / (8 * std::max<int64_t>(1, cols)));
+}
+
+}  // namespace loce::analysis
