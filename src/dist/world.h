@@ -39,4 +39,19 @@ std::shared_ptr<Communicator> make_communicator(const c10::Device& device);
 // A CPU (MPI or self) communicator for control messages, whatever the compute device.
 std::shared_ptr<Communicator> cpu_communicator();
 
+// Guards against the two ways multi-rank jobs most often go wrong: ranks that disagree on which
+// collective comes next (or on its size), and a rank that never arrives.
+struct CollectiveSettings {
+  // Before each collective, ranks exchange (call number, kind, dtype, element count, root) and
+  // every rank throws a loce::Error naming the disagreement. Costs one tiny all-gather per call.
+  // Default: $LOCE_DIST_CHECKS (0/1), else on in builds without NDEBUG.
+  bool check_matching = false;
+  // A collective not finished after this many seconds prints which one on which rank and ends
+  // the job (MPI_Abort). 0 disables. Default: $LOCE_COLLECTIVE_TIMEOUT, else 1800.
+  double timeout_seconds = 1800;
+};
+const CollectiveSettings& collective_settings();
+// Applies to communicators' subsequent calls, existing ones included.
+void set_collective_settings(const CollectiveSettings& s);
+
 }  // namespace loce::dist

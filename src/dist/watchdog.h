@@ -1,0 +1,33 @@
+#pragma once
+// A watchdog for collectives: a blocking MPI call cannot be interrupted, so a rank whose partner
+// died or never arrives would wait forever. Each collective is armed with a deadline; a
+// background thread that finds an expired one prints what was stuck, where, and ends the job.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace loce::dist {
+
+class Watchdog {
+ public:
+  // Arms a deadline `timeout_seconds` from now (<= 0: not watched); returns a token for disarm.
+  static uint64_t arm(const std::string& what, double timeout_seconds);
+  static void disarm(uint64_t token);
+  // Stops the thread (at finalize); later arms start it again.
+  static void shutdown();
+};
+
+// RAII arm/disarm around one blocking call.
+class WatchdogScope {
+ public:
+  WatchdogScope(const std::string& what, double timeout_seconds)
+      : token_(Watchdog::arm(what, timeout_seconds)) {}
+  ~WatchdogScope() { Watchdog::disarm(token_); }
+  WatchdogScope(const WatchdogScope&) = delete;
+  WatchdogScope& operator=(const WatchdogScope&) = delete;
+
+ private:
+  uint64_t token_;
+};
+
+}  // namespace loce::dist
