@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <set>
 #include <thread>
 
 #include "app/command.h"
@@ -17,6 +18,16 @@ namespace {
 int default_threads(const dist::WorldInfo& w) {
   int cores = int(std::thread::hardware_concurrency());
   return std::max(1, cores / std::max(1, w.local_size));
+}
+
+std::set<CLI::App*> all_subcommands(CLI::App& app) {
+  std::set<CLI::App*> out;
+  for (CLI::App* sub : app.get_subcommands({})) {
+    out.insert(sub);
+    auto nested = all_subcommands(*sub);
+    out.insert(nested.begin(), nested.end());
+  }
+  return out;
 }
 
 }  // namespace
@@ -40,12 +51,25 @@ int main(int argc, char** argv) {
     throw CLI::Success();
   }, "Print the version and exit");
 
+  // Subcommands in pipeline order for --help (registration order across files is unspecified).
+  static const std::vector<std::string> order = {
+      "run", "synth", "prepare", "stats", "pretrain", "finetune", "evaluate", "embed",
+      "analyze", "report", "inspect", "bench"};
+  auto rank_of = [&](const std::string& name) {
+    return std::find(order.begin(), order.end(), name) - order.begin();
+  };
+  auto registered = app::registered_commands();
+  std::stable_sort(registered.begin(), registered.end(),
+                   [&](const auto& a, const auto& b) { return rank_of(a.name) < rank_of(b.name); });
   std::vector<std::pair<CLI::App*, app::RunFn>> commands;
-  for (auto& reg : app::registered_commands()) {
-    size_t before = cli.get_subcommands({}).size();
+  for (auto& reg : registered) {
+    // The command's own CLI::App is the leaf that its setup added (it may also have created a
+    // group parent such as `bench`).
+    auto before = all_subcommands(cli);
     app::RunFn run = reg.setup(cli);
-    auto subs = cli.get_subcommands({});
-    if (subs.size() > before) commands.emplace_back(subs.back(), std::move(run));
+    for (CLI::App* sub : all_subcommands(cli))
+      if (!before.count(sub) && sub->get_subcommands({}).empty())
+        commands.emplace_back(sub, run);
   }
 
   try {
@@ -71,6 +95,10 @@ int main(int argc, char** argv) {
       dist::finalize_world();
       return rc;
     }
+  } catch (const CollectiveInputError& e) {
+    if (ctx.world.rank == 0) log::error(e.what());
+    dist::finalize_world();
+    return 1;
   } catch (const std::exception& e) {
     log::error(e.what());
     // Under MPI a rank that stops alone would leave the others hanging in a collective.

@@ -27,6 +27,14 @@ class InputError : public Error {
   using Error::Error;
 };
 
+// An input error that every rank of the job raises together (the ranks agreed on it through a
+// collective), so no rank is left waiting: main prints it once, on rank 0, and all ranks exit
+// cleanly instead of aborting the job.
+class CollectiveInputError : public InputError {
+ public:
+  using InputError::InputError;
+};
+
 template <class... A>
 [[noreturn]] void fail(A&&... a) {
   throw Error(cat(std::forward<A>(a)...));

@@ -1,0 +1,84 @@
+#include "data/cache.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace loce::data {
+
+Cache::Cache(const std::string& path, int expect_height, int expect_width)
+    : path_(path), file_(h5::File::open(path)) {
+  if (!h5::has_attr(file_, "/", "format") || h5::attr_string(file_, "/", "format") != kCacheFormat)
+    bad_input(path, ": not a loce dataset cache (run `loce prepare` to make one)");
+  int64_t version = h5::attr_int(file_, "/", "format_version");
+  if (version != kCacheFormatVersion)
+    bad_input(path, ": cache format version ", version, " but this loce reads version ",
+              kCacheFormatVersion, "; re-run `loce prepare`");
+  height_ = int(h5::attr_int(file_, "/", "height"));
+  width_ = int(h5::attr_int(file_, "/", "width"));
+  if ((expect_height > 0 && expect_height != height_) || (expect_width > 0 && expect_width != width_))
+    bad_input(path, ": cache holds ", height_, "x", width_, " images but ", expect_height, "x",
+              expect_width, " were asked for; prepare a cache at that size");
+  splits_ = h5::attr_strings(file_, "/", "splits");
+  for (const auto& s : splits_) {
+    auto img = h5::shape(file_, "/" + s + "/images");
+    auto lab = h5::shape(file_, "/" + s + "/labels");
+    if (img.size() != 4 || img[1] != 3 || img[2] != height_ || img[3] != width_ ||
+        lab.size() != 3 || lab[0] != img[0] || lab[1] != height_ || lab[2] != width_)
+      bad_input(path, ": split '", s, "' has inconsistent dataset shapes (corrupt cache?)");
+  }
+}
+
+bool Cache::has_split(const std::string& split) const {
+  return std::find(splits_.begin(), splits_.end(), split) != splits_.end();
+}
+
+int64_t Cache::size(const std::string& split) const {
+  if (!has_split(split)) {
+    std::string all;
+    for (const auto& s : splits_) all += (all.empty() ? "" : ", ") + s;
+    bad_input(path_, ": no split '", split, "' in this cache (it has: ", all, ")");
+  }
+  return h5::shape(file_, "/" + split + "/images")[0];
+}
+
+std::vector<std::string> Cache::names(const std::string& split) const {
+  size(split);
+  return h5::read_strings(file_, "/" + split + "/names");
+}
+
+std::vector<std::string> Cache::cities(const std::string& split) const {
+  size(split);
+  return h5::read_strings(file_, "/" + split + "/cities");
+}
+
+Batch Cache::read_range(const std::string& split, int64_t first, int64_t count) const {
+  int64_t n = size(split);
+  if (first < 0 || count < 0 || first + count > n)
+    bad_input(path_, ": rows [", first, ", ", first + count, ") outside split '", split,
+              "' of ", n, " images");
+  Batch b;
+  b.images = h5::read_rows(file_, "/" + split + "/images", first, count);
+  b.labels = h5::read_rows(file_, "/" + split + "/labels", first, count);
+  for (int64_t i = 0; i < count; ++i) b.indices.push_back(first + i);
+  return b;
+}
+
+Batch Cache::read(const std::string& split, const std::vector<int64_t>& indices) const {
+  int64_t n = size(split);
+  Batch b;
+  b.images = torch::empty({int64_t(indices.size()), 3, height_, width_}, torch::kByte);
+  b.labels = torch::empty({int64_t(indices.size()), height_, width_}, torch::kByte);
+  for (size_t i = 0; i < indices.size(); ++i) {
+    int64_t row = indices[i];
+    if (row < 0 || row >= n) bad_input(path_, ": image ", row, " outside split '", split, "'");
+    b.images[i].copy_(h5::read_rows(file_, "/" + split + "/images", row, 1)[0]);
+    b.labels[i].copy_(h5::read_rows(file_, "/" + split + "/labels", row, 1)[0]);
+  }
+  b.indices = indices;
+  return b;
+}
+
+}  // namespace loce::data

@@ -1,0 +1,137 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/hdf5.h"
+#include "data/cache.h"
+#include "data/cityscapes.h"
+#include "data/prepare.h"
+#include "dist/world.h"
+#include "support/test_support.h"
+#include "tree_builder.h"
+
+using namespace loce;
+using namespace loce::data;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string make_tree(int n_train, int n_val) {
+  std::string root = test::temp_dir("tree");
+  for (int i = 0; i < n_train; ++i)
+    test::write_random_frame(root, "train", i % 2 ? "bonn" : "aachen",
+                             (i % 2 ? "bonn_" : "aachen_") + std::to_string(100000 + i) + "_000019",
+                             16, 32, 10 + i);
+  for (int i = 0; i < n_val; ++i)
+    test::write_random_frame(root, "val", "frankfurt",
+                             "frankfurt_" + std::to_string(200000 + i) + "_000019", 16, 32, 100 + i);
+  return root;
+}
+
+PrepareOptions options(const std::string& root, const std::string& out) {
+  PrepareOptions o;
+  o.cityscapes = root;
+  o.out = out;
+  o.height = 8;
+  o.width = 16;
+  return o;
+}
+
+bool only_file_is(const std::string& dir, const std::string& name) {
+  int n = 0;
+  bool found = false;
+  for (auto& e : fs::directory_iterator(dir)) ++n, found |= e.path().filename() == name;
+  return name.empty() ? n == 0 : (found && n == 1);
+}
+
+}  // namespace
+
+TEST(Cache, PrepareThenReadBackEqualsDirectDecode) {
+  std::string root = make_tree(5, 3);
+  std::string out_dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  prepare_cache(options(root, out_dir + "/c.h5"), *comm);
+  EXPECT_TRUE(only_file_is(out_dir, "c.h5"));
+
+  Cache cache(out_dir + "/c.h5", 8, 16);
+  EXPECT_EQ(cache.size("train"), 5);
+  EXPECT_EQ(cache.size("val"), 3);
+  EXPECT_EQ(cache.splits(), (std::vector<std::string>{"train", "val"}));
+  auto frames = scan_cityscapes(root, "train");
+  auto names = cache.names("train");
+  ASSERT_EQ(names.size(), frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(names[i], frames[i].name);
+    DecodedFrame d = load_frame(frames[i], 8, 16);
+    Batch b = cache.read("train", {int64_t(i)});
+    EXPECT_TRUE(b.images[0].equal(d.image)) << i;
+    EXPECT_TRUE(b.labels[0].equal(d.labels)) << i;
+  }
+  Batch r = cache.read_range("val", 1, 2);
+  EXPECT_EQ(r.images.sizes(), (std::vector<int64_t>{2, 3, 8, 16}));
+  EXPECT_EQ(cache.cities("val")[0], "frankfurt");
+  EXPECT_THROW(cache.size("test"), InputError);
+}
+
+TEST(Cache, WrongDimensionsOrVersionAreRefused) {
+  std::string root = make_tree(2, 1);
+  std::string out_dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  prepare_cache(options(root, out_dir + "/c.h5"), *comm);
+  try {
+    Cache c(out_dir + "/c.h5", 128, 256);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("8x16"), std::string::npos) << e.what();
+  }
+  {
+    auto f = h5::File::open(out_dir + "/c.h5", true);
+    h5::set_attr(f, "/", "format_version", int64_t(99));
+  }
+  try {
+    Cache c(out_dir + "/c.h5");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("version 99"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Cache(out_dir + "/missing.h5"), InputError);
+}
+
+TEST(Cache, CorruptFrameLeavesNoFileBehind) {
+  std::string root = make_tree(3, 1);
+  std::string img = root + "/leftImg8bit/train/bonn/bonn_100001_000019_leftImg8bit.png";
+  fs::resize_file(img, fs::file_size(img) / 3);
+  std::string out_dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  try {
+    prepare_cache(options(root, out_dir + "/c.h5"), *comm);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("bonn_100001_000019_leftImg8bit.png"), std::string::npos);
+  }
+  EXPECT_TRUE(only_file_is(out_dir, ""));
+}
+
+TEST(Cache, BadSizesAndMissingFolder) {
+  auto comm = dist::cpu_communicator();
+  std::string out_dir = test::temp_dir("cache");
+  auto o = options("/no/such/cityscapes", out_dir + "/c.h5");
+  EXPECT_THROW(prepare_cache(o, *comm), InputError);
+  o = options(make_tree(1, 1), out_dir + "/c.h5");
+  o.height = 0;
+  EXPECT_THROW(prepare_cache(o, *comm), InputError);
+  o.height = -4;
+  EXPECT_THROW(prepare_cache(o, *comm), InputError);
+  EXPECT_TRUE(only_file_is(out_dir, ""));
+}
+
+TEST(Cache, NotACacheFile) {
+  std::string dir = test::temp_dir("cache");
+  {
+    auto f = h5::File::create(dir + "/other.h5");
+    h5::write_tensor(f, "/x", torch::zeros({2}));
+  }
+  EXPECT_THROW(Cache(dir + "/other.h5"), InputError);
+}

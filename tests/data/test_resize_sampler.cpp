@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <set>
+
+#include "core/error.h"
+#include "data/resize.h"
+#include "data/sampler.h"
+
+using namespace loce;
+using namespace loce::data;
+
+TEST(Resize, AreaAveragesWhenShrinking) {
+  at::Tensor img = torch::zeros({3, 4, 4}, torch::kByte);
+  img.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, 2), torch::indexing::Slice(0, 2)}, 200);
+  at::Tensor small = resize_image(img, 2, 2);
+  EXPECT_EQ(small[0][0][0].item<int>(), 200);
+  EXPECT_EQ(small[0][0][1].item<int>(), 0);
+  at::Tensor tiny = resize_image(img, 1, 1);
+  EXPECT_EQ(tiny[1][0][0].item<int>(), 50);
+}
+
+TEST(Resize, LabelsStayValidIds) {
+  at::Tensor lab = torch::tensor({0, 13, 255, 2}, torch::kByte).reshape({2, 2});
+  at::Tensor big = resize_labels(lab, 4, 4);
+  std::set<int> vals;
+  for (int64_t i = 0; i < big.numel(); ++i) vals.insert(big.flatten()[i].item<int>());
+  EXPECT_EQ(vals, (std::set<int>{0, 2, 13, 255}));
+  EXPECT_EQ(big[3][3].item<int>(), 2);
+}
+
+TEST(Sampler, ShardsAreDisjointAndCoverOneEpoch) {
+  const int world = 3;
+  const int64_t n = 50, b = 4;
+  std::set<int64_t> seen;
+  int64_t total = 0;
+  for (int r = 0; r < world; ++r) {
+    DistributedSampler s(n, r, world, b, 7);
+    EXPECT_EQ(s.batches_per_epoch(), 4);  // 50 / (4 * 3)
+    for (int64_t i : s.shard()) {
+      EXPECT_TRUE(seen.insert(i).second) << "index " << i << " on two ranks";
+      ++total;
+    }
+  }
+  EXPECT_EQ(total, 48);
+}
+
+TEST(Sampler, GlobalBatchEqualsOneRankWithLargerBatch) {
+  DistributedSampler one(30, 0, 1, 6, 11);
+  for (int64_t e = 0; e < 2; ++e) {
+    one.set_epoch(e);
+    for (int64_t b = 0; b < one.batches_per_epoch(); ++b) {
+      std::vector<int64_t> joined;
+      for (int r = 0; r < 3; ++r) {
+        DistributedSampler s(30, r, 3, 2, 11);
+        s.set_epoch(e);
+        auto part = s.batch(b);
+        joined.insert(joined.end(), part.begin(), part.end());
+      }
+      EXPECT_EQ(joined, one.batch(b));
+    }
+  }
+}
+
+TEST(Sampler, ReshufflesPerEpochDeterministically) {
+  DistributedSampler a(100, 1, 2, 5, 3), b(100, 1, 2, 5, 3), c(100, 1, 2, 5, 4);
+  EXPECT_EQ(a.shard(), b.shard());
+  EXPECT_NE(a.shard(), c.shard());
+  auto e0 = a.shard();
+  a.set_epoch(1);
+  EXPECT_NE(a.shard(), e0);
+  b.set_epoch(1);
+  EXPECT_EQ(a.shard(), b.shard());
+}
+
+TEST(Sampler, TooSmallDatasetIsAnError) {
+  EXPECT_THROW(DistributedSampler(5, 0, 2, 4, 0), InputError);
+  EXPECT_THROW(DistributedSampler(5, 0, 1, 0, 0), InputError);
+}
