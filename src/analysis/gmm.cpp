@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "analysis/collectives.h"
 #include "analysis/kmeans_plus_plus.h"

@@ -1,0 +1,113 @@
+// `loce analyze` and `loce report` end to end, and their handling of bad input files.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "analysis/loce_set.h"
+#include "analysis/synthetic_loces.h"
+#include "core/hdf5.h"
+#include "support/test_support.h"
+
+using namespace loce;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string write_synthetic(const std::string& dir, const std::string& method, double separation) {
+  auto s = analysis::make_synthetic_loces(200, 16, 5, 1, separation);
+  std::string path = dir + "/" + method + "_loce.h5";
+  analysis::write_loce_set(path, s.vectors, s.train_ids, s.concept_names, method);
+  return path;
+}
+
+test::RunResult analyze(const std::string& in, const std::string& out, const std::string& extra = "") {
+  return test::run_command(test::loce_binary() + " --threads 1 --log-level warn analyze --in " + in +
+                           " --out " + out + " --umap-epochs 30 --grid 32 " + extra);
+}
+
+}  // namespace
+
+TEST(AnalyzeCli, WritesResultsAndPrintsTable1Json) {
+  std::string dir = test::temp_dir("analyze");
+  std::string in = write_synthetic(dir, "dae", 3.0), out = dir + "/dae/analysis.h5";
+  auto r = analyze(in, out, "--json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* key : {"\"intra_road\"", "\"intra_person\"", "\"inter_mean\"", "\"separability_ratio\"",
+                          "\"silhouette\"", "\"homogeneity\"", "\"completeness\"", "\"v_measure\"",
+                          "\"ari\"", "\"nmi\"", "\"error_rate\""})
+    EXPECT_NE(r.output.find(key), std::string::npos) << key << " missing in " << r.output;
+  // Separated concepts: the GMM recovers them.
+  EXPECT_NE(r.output.find("\"ari\": 1,"), std::string::npos) << r.output;
+  h5::File f = h5::File::open(out);
+  EXPECT_EQ(h5::attr_string(f, "/analysis", "method"), "dae");
+  EXPECT_EQ(h5::shape(f, "/analysis/gmm/means"), (std::vector<int64_t>{5, 16}));
+  EXPECT_EQ(h5::shape(f, "/analysis/gmm/covariances"), (std::vector<int64_t>{5, 16, 16}));
+  EXPECT_EQ(h5::shape(f, "/analysis/gmm/assignment"), (std::vector<int64_t>{200}));
+  EXPECT_EQ(h5::shape(f, "/analysis/projection/pca"), (std::vector<int64_t>{200, 2}));
+  EXPECT_EQ(h5::shape(f, "/analysis/projection/umap"), (std::vector<int64_t>{200, 2}));
+  EXPECT_EQ(h5::shape(f, "/analysis/decision_grid/umap/concept"), (std::vector<int64_t>{32, 32}));
+  EXPECT_DOUBLE_EQ(h5::attr_double(f, "/analysis/metrics", "ari"), 1.0);
+
+  // report: a run folder with eval.json and a results file given directly.
+  std::ofstream(dir + "/dae/eval.json") << "{\"miou\": 0.45, \"pixel_acc\": 0.87}";
+  std::string in2 = write_synthetic(dir, "rpl", 1.0), out2 = dir + "/rpl.h5";
+  ASSERT_EQ(analyze(in2, out2, "--no-projections").exit_code, 0);
+  auto rep = test::run_command(test::loce_binary() + " --log-level warn report " + dir + "/dae " +
+                               out2 + " --out " + dir + "/report");
+  ASSERT_EQ(rep.exit_code, 0) << rep.output;
+  EXPECT_TRUE(fs::exists(dir + "/report/table1.md"));
+  EXPECT_TRUE(fs::exists(dir + "/report/table1.csv"));
+  EXPECT_NE(rep.output.find("| dae (ours) | dae (paper) |"), std::string::npos) << rep.output;
+  EXPECT_NE(rep.output.find("| separability_ratio |"), std::string::npos);
+  EXPECT_NE(rep.output.find("0.4500"), std::string::npos);  // mIoU from eval.json
+  EXPECT_NE(rep.output.find("5.3500"), std::string::npos);  // the paper's DAE separability
+}
+
+TEST(AnalyzeCli, BadInputFailsClearlyWithoutOutput) {
+  std::string dir = test::temp_dir("analyze_bad");
+  auto s = analysis::make_synthetic_loces(40, 4, 3, 2);
+  struct Case {
+    std::string name, path, extra, expect;
+  };
+  std::vector<Case> cases;
+  // An empty file.
+  std::ofstream(dir + "/empty.h5").close();
+  cases.push_back({"empty", dir + "/empty.h5", "", "empty"});
+  // A concept with one point.
+  at::Tensor ids = s.train_ids.clone();
+  ids[0] = 18;
+  analysis::write_loce_set(dir + "/single.h5", s.vectors, ids, s.concept_names, "x");
+  cases.push_back({"single", dir + "/single.h5", "", "only 1 LoCE"});
+  // NaN in a vector.
+  at::Tensor v = s.vectors.clone();
+  v[7][2] = std::nanf("");
+  analysis::write_loce_set(dir + "/nan.h5", v, s.train_ids, s.concept_names, "x");
+  cases.push_back({"nan", dir + "/nan.h5", "", "NaN"});
+  // k larger than N.
+  analysis::write_loce_set(dir + "/ok.h5", s.vectors, s.train_ids, s.concept_names, "x");
+  cases.push_back({"k", dir + "/ok.h5", "--k 41", "larger than the number"});
+  for (const auto& c : cases) {
+    std::string out = dir + "/out_" + c.name + ".h5";
+    auto r = analyze(c.path, out, c.extra);
+    EXPECT_NE(r.exit_code, 0) << c.name << ": " << r.output;
+    EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.name << ": " << r.output;
+    EXPECT_FALSE(fs::exists(out)) << c.name;
+    for (const auto& e : fs::directory_iterator(dir))
+      EXPECT_EQ(e.path().filename().string().find(".out_"), std::string::npos) << "temp file left";
+  }
+}
+
+TEST(LoceSet, ReadsConceptsInTheAttributeOrder) {
+  std::string dir = test::temp_dir("loce_set");
+  auto s = analysis::make_synthetic_loces(50, 4, 5, 3);
+  analysis::write_loce_set(dir + "/a.h5", s.vectors, s.train_ids, s.concept_names, "barlow");
+  analysis::LoceSet set = analysis::read_loce_set(dir + "/a.h5");
+  EXPECT_EQ(set.concept_names, (std::vector<std::string>{"road", "building", "vegetation", "car", "person"}));
+  EXPECT_EQ(set.concept_train_ids, (std::vector<int64_t>{0, 2, 8, 13, 11}));
+  EXPECT_EQ(set.method, "barlow");
+  // Concept index i <-> trainId concept_train_ids[i].
+  at::Tensor back = torch::tensor(set.concept_train_ids).index_select(0, set.concept_index);
+  EXPECT_TRUE(back.equal(s.train_ids.to(torch::kInt64)));
+}

@@ -1,0 +1,78 @@
+// Silhouette, intra/inter distances, separability, one-vs-rest, overlap and kNN accuracy against
+// scikit-learn and brute-force numpy values.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "analysis/concept_separation.h"
+#include "analysis/distance_statistics.h"
+#include "analysis/silhouette.h"
+#include "reference_data.h"
+
+using namespace loce;
+using namespace loce::analysis;
+
+namespace {
+constexpr double kTol = 1e-6;
+
+void expect_close(const at::Tensor& got, const at::Tensor& want, double tol, const char* what) {
+  ASSERT_EQ(got.sizes(), want.sizes()) << what;
+  double err = (got.to(torch::kFloat64) - want.to(torch::kFloat64)).abs().max().item<double>();
+  EXPECT_LT(err, tol) << what << ": max abs error " << err;
+}
+}  // namespace
+
+TEST(Distances, SilhouetteMatchesScikitLearn) {
+  auto f = test::sklearn_reference();
+  at::Tensor x = h5::read_tensor(f, "/metrics/x"), y = h5::read_tensor(f, "/metrics/labels");
+  at::Tensor k = h5::read_tensor(f, "/metrics/clusters");
+  EXPECT_NEAR(silhouette_score(x, y, 4), h5::attr_double(f, "/metrics", "silhouette"), kTol);
+  EXPECT_NEAR(silhouette_score(x, k, 5), h5::attr_double(f, "/metrics", "silhouette_clusters"), kTol);
+  DistanceOptions o;
+  o.row_tile = 37;  // tiles that do not divide N, and self pairs split across tiles
+  o.col_tile = 50;
+  expect_close(silhouette_samples(distance_statistics(x, y, 4, o)),
+               h5::read_tensor(f, "/metrics/silhouette_samples"), kTol, "silhouette samples");
+}
+
+TEST(Distances, SilhouetteSingletonClusterScoresZero) {
+  auto f = test::sklearn_reference();
+  at::Tensor x = h5::read_tensor(f, "/silhouette_singleton/x");
+  at::Tensor y = h5::read_tensor(f, "/silhouette_singleton/labels");
+  EXPECT_NEAR(silhouette_score(x, y, 3), h5::attr_double(f, "/silhouette_singleton", "silhouette"), kTol);
+}
+
+TEST(Distances, MixedPrecisionSilhouetteIsClose) {
+  auto f = test::sklearn_reference();
+  at::Tensor x = h5::read_tensor(f, "/metrics/x").to(torch::kFloat32);
+  at::Tensor y = h5::read_tensor(f, "/metrics/labels");
+  EXPECT_NEAR(silhouette_score(x, y, 4, nullptr, true), h5::attr_double(f, "/metrics", "silhouette"), 1e-5);
+}
+
+TEST(Distances, ConceptSeparationMatchesBruteForce) {
+  auto f = test::sklearn_reference();
+  at::Tensor x = h5::read_tensor(f, "/metrics/x"), y = h5::read_tensor(f, "/metrics/labels");
+  DistanceOptions o;
+  o.row_tile = 64;
+  o.col_tile = 70;
+  DistanceStatistics s = distance_statistics(x, y, 4, o);
+  ConceptSeparation r = concept_separation(x, y, s);
+  expect_close(r.intra, h5::read_tensor(f, "/metrics/intra"), kTol, "intra");
+  expect_close(r.one_vs_rest, h5::read_tensor(f, "/metrics/one_vs_rest"), kTol, "one-vs-rest");
+  expect_close(r.overlap, h5::read_tensor(f, "/metrics/overlap"), kTol, "overlap");
+  EXPECT_NEAR(r.inter_mean, h5::attr_double(f, "/metrics", "inter_mean"), kTol);
+  EXPECT_NEAR(r.separability_ratio, h5::attr_double(f, "/metrics", "separability_ratio"), kTol);
+  EXPECT_NEAR(r.knn_accuracy, h5::attr_double(f, "/metrics", "knn_accuracy"), kTol);
+}
+
+TEST(Distances, SeparabilityIsInterOverMeanIntraOnAHandExample) {
+  // Two concepts, two points each, on a line: intra = 1 and 1, centroids 0.5 and 10.5.
+  at::Tensor x = torch::tensor({0.0, 1.0, 10.0, 11.0}, torch::kFloat64).unsqueeze(1);
+  at::Tensor y = torch::tensor({0, 0, 1, 1}, torch::kInt64);
+  DistanceStatistics s = distance_statistics(x, y, 2);
+  ConceptSeparation r = concept_separation(x, y, s);
+  EXPECT_DOUBLE_EQ(r.intra[0].item<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(r.inter_mean, 10.0);
+  EXPECT_DOUBLE_EQ(r.separability_ratio, 10.0);
+  EXPECT_DOUBLE_EQ(r.overlap[0][1].item<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(r.knn_accuracy, 0.0);  // 5-NN of each point: 1 same, 2 other concept
+}

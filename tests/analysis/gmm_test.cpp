@@ -1,0 +1,121 @@
+// The GMM against scikit-learn: label recovery on separated blobs, the same fit from the same
+// start on overlapping blobs (all three covariance types), BIC/AIC, model selection, errors.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "analysis/clustering_scores.h"
+#include "analysis/gmm.h"
+#include "analysis/kmeans_plus_plus.h"
+#include "core/error.h"
+#include "reference_data.h"
+
+using namespace loce;
+using namespace loce::analysis;
+
+namespace {
+
+double ari(const at::Tensor& y, const at::Tensor& k, int64_t n) {
+  return clustering_scores(contingency_table(y, k, n, n)).ari;
+}
+
+double max_abs(const at::Tensor& a, const at::Tensor& b) {
+  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+
+}  // namespace
+
+TEST(Gmm, RecoversSeparatedBlobs) {
+  auto f = test::sklearn_reference();
+  at::Tensor x = h5::read_tensor(f, "/gmm_separated/x"), y = h5::read_tensor(f, "/gmm_separated/labels");
+  for (auto type : {CovarianceType::Full, CovarianceType::Diag, CovarianceType::Spherical}) {
+    for (bool mixed : {false, true}) {
+      GmmOptions o;
+      o.n_components = 3;
+      o.covariance_type = type;
+      o.mixed_precision = mixed;
+      o.seed = 3;
+      GaussianMixture g(o);
+      g.fit(mixed ? x.to(torch::kFloat32) : x);
+      EXPECT_TRUE(g.converged());
+      EXPECT_DOUBLE_EQ(ari(y, g.predict(x), 3), 1.0) << to_string(type) << (mixed ? " mixed" : "");
+      EXPECT_NEAR(g.weights().sum().item<double>(), 1.0, 1e-12);
+    }
+  }
+}
+
+TEST(Gmm, SameFitAsScikitLearnFromTheSameStart) {
+  auto f = test::sklearn_reference();
+  at::Tensor x = h5::read_tensor(f, "/gmm_overlap/x");
+  at::Tensor w0 = h5::read_tensor(f, "/gmm_overlap/init_weights");
+  at::Tensor m0 = h5::read_tensor(f, "/gmm_overlap/init_means");
+  for (const char* name : {"full", "diag", "spherical"}) {
+    std::string g_path = std::string("/gmm_overlap/") + name;
+    GmmOptions o;
+    o.n_components = 3;
+    o.covariance_type = parse_covariance_type(name);
+    GaussianMixture g(o);
+    g.fit_from(x, w0, m0, h5::read_tensor(f, g_path + "/init_covariances"));
+    EXPECT_NEAR(g.score(x), h5::attr_double(f, g_path, "score"), 1e-4) << name;
+    EXPECT_NEAR(g.lower_bound(), h5::attr_double(f, g_path, "lower_bound"), 1e-6) << name;
+    EXPECT_EQ(g.n_iter(), h5::attr_int(f, g_path, "n_iter")) << name;
+    EXPECT_LT(max_abs(g.means(), h5::read_tensor(f, g_path + "/means")), 1e-6) << name;
+    EXPECT_LT(max_abs(g.weights(), h5::read_tensor(f, g_path + "/weights")), 1e-6) << name;
+    EXPECT_LT(max_abs(g.covariances(), h5::read_tensor(f, g_path + "/covariances")), 1e-6) << name;
+    EXPECT_LT(max_abs(g.predict_proba(x), h5::read_tensor(f, g_path + "/predict_proba")), 1e-6) << name;
+    EXPECT_TRUE(g.predict(x).equal(h5::read_tensor(f, g_path + "/predict"))) << name;
+    double bic = h5::attr_double(f, g_path, "bic"), aic = h5::attr_double(f, g_path, "aic");
+    EXPECT_NEAR(g.bic(x), bic, 1e-6 * std::abs(bic)) << name;
+    EXPECT_NEAR(g.aic(x), aic, 1e-6 * std::abs(aic)) << name;
+  }
+}
+
+TEST(Gmm, MixedPrecisionStaysClose) {
+  auto f = test::sklearn_reference();
+  at::Tensor x = h5::read_tensor(f, "/gmm_overlap/x");
+  GmmOptions o;
+  o.n_components = 3;
+  o.mixed_precision = true;
+  GaussianMixture g(o);
+  g.fit_from(x.to(torch::kFloat32), h5::read_tensor(f, "/gmm_overlap/init_weights"),
+             h5::read_tensor(f, "/gmm_overlap/init_means"),
+             h5::read_tensor(f, "/gmm_overlap/full/init_covariances"));
+  EXPECT_NEAR(g.score(x), h5::attr_double(f, "/gmm_overlap/full", "score"), 1e-4);
+}
+
+TEST(Gmm, BicChoosesTheTrueNumberOfBlobs) {
+  auto f = test::sklearn_reference();
+  at::Tensor x = h5::read_tensor(f, "/gmm_separated/x");
+  std::vector<double> bics;
+  GmmOptions o;
+  o.seed = 1;
+  o.n_init = 2;
+  GaussianMixture best = select_components_by_bic(x, 1, 5, o, nullptr, &bics);
+  EXPECT_EQ(best.options().n_components, 3);
+  ASSERT_EQ(bics.size(), 5u);
+  EXPECT_LT(bics[2], bics[0]);
+  EXPECT_LT(bics[2], bics[4]);
+}
+
+TEST(Gmm, KMeansPlusPlusPicksDistinctDataPoints) {
+  auto f = test::sklearn_reference();
+  at::Tensor x = h5::read_tensor(f, "/gmm_separated/x"), y = h5::read_tensor(f, "/gmm_separated/labels");
+  at::Tensor c = kmeans_plus_plus(x, 3, 11);
+  // Each centre is a data point, and on separated blobs the three come from three blobs.
+  at::Tensor d = torch::cdist(c, x);
+  at::Tensor nearest = d.argmin(1);
+  EXPECT_LT(d.min(1).values.max().item<double>(), 1e-9);
+  EXPECT_EQ(std::get<0>(torch::_unique(y.index_select(0, nearest))).numel(), 3);
+}
+
+TEST(Gmm, BadInputIsAClearError) {
+  GmmOptions o;
+  o.n_components = 5;
+  GaussianMixture g(o);
+  EXPECT_THROW(g.fit(torch::randn({3, 2}, torch::kFloat64)), InputError);  // k > N
+  at::Tensor x = torch::randn({10, 2}, torch::kFloat64);
+  x[3][1] = std::nan("");
+  o.n_components = 2;
+  GaussianMixture g2(o);
+  EXPECT_THROW(g2.fit(x), InputError);
+  EXPECT_THROW(parse_covariance_type("tied"), InputError);
+}
