@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# One-command setup on a fresh Debian 12 / Ubuntu machine: installs every system dependency with
+# apt (only what is missing; silent when all is there), then configures and builds in build/.
+#
+#   tools/setup.sh              install + configure + build (Release)
+#   tools/setup.sh --deps-only  install only
+#   BUILD_DIR=... BUILD_TYPE=... JOBS=... CMAKE_ARGS="..." tools/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake git pkg-config
+  libtorch-dev                       # LibTorch 1.13 (CPU) on Debian 12
+  libopenmpi-dev openmpi-bin         # MPI
+  libhdf5-dev                        # HDF5 (serial)
+  libboost-serialization-dev         # run state, checkpoints, objects between ranks
+  libcli11-dev libgtest-dev libpng-dev
+  python3 python3-numpy python3-h5py python3-matplotlib   # tools/plot_results.py
+  slurmctld slurmd slurm-client munge                     # tools/slurm-local.sh (SLURM tests)
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+[ "${1:-}" = "--deps-only" ] && exit 0
+
+BUILD_DIR=${BUILD_DIR:-build}
+BUILD_TYPE=${BUILD_TYPE:-Release}
+JOBS=${JOBS:-$(nproc)}
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+  echo "setup: configuring $BUILD_DIR ($BUILD_TYPE)"
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" ${CMAKE_ARGS:-} >/dev/null
+fi
+echo "setup: building $BUILD_DIR with $JOBS job(s) (first build: about 10-15 minutes on 2 cores)"
+cmake --build "$BUILD_DIR" -j "$JOBS" 2>&1 | grep -E "error|warning: |Error|Built target loce$" || true
+test -x "$BUILD_DIR/loce" || { echo "setup: build failed; run: cmake --build $BUILD_DIR" >&2; exit 1; }
+echo "setup: done: $BUILD_DIR/loce"
