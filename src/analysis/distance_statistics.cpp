@@ -71,7 +71,8 @@ DistanceStatistics distance_statistics(const at::Tensor& x_in, const at::Tensor&
         at::Tensor cand_l = torch::cat({best_l, col_labels.index_select(0, ti.flatten()).view(ti.sizes())}, 1);
         auto [md, mi] = cand_d.topk(k, 1, /*largest=*/false);
         best_d.copy_(md);
-        best_l.copy_(cand_l.gather(1, mi));
+        // An infinite distance is no neighbour (the point itself, or fewer than k others).
+        best_l.copy_(cand_l.gather(1, mi).masked_fill(md.isinf(), -1));
       }
     }
     s.sum_to.narrow(0, rs, tr).copy_(sums);

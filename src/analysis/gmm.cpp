@@ -166,8 +166,19 @@ GaussianMixture::Run GaussianMixture::run_em(const at::Tensor& x_local, at::Tens
       nk += resp.sum(0);
       sx += torch::mm(r.t(), xc).to(torch::kFloat64);
       if (type == CovarianceType::Full) {
-        for (int64_t c = 0; c < k; ++c)
-          sxx[c] += torch::mm((xc * r.select(1, c).unsqueeze(1)).t(), xc).to(torch::kFloat64);
+        for (int64_t c = 0; c < k; ++c) {
+          // Rows whose responsibility underflowed to exactly 0 add nothing: skipping them is
+          // exact, and with separated concepts it removes most of the M-step's work.
+          at::Tensor rc = r.select(1, c);
+          at::Tensor rows_c = rc.ne(0).nonzero().squeeze(1);
+          if (rows_c.numel() == 0) continue;
+          at::Tensor xs = xc, rs = rc;
+          if (rows_c.numel() < xc.size(0) * 9 / 10) {
+            xs = xc.index_select(0, rows_c);
+            rs = rc.index_select(0, rows_c);
+          }
+          sxx[c] += torch::mm((xs * rs.unsqueeze(1)).t(), xs).to(torch::kFloat64);
+        }
       } else {
         sxx += torch::mm(r.t(), xc * xc).to(torch::kFloat64);
       }

@@ -74,7 +74,8 @@ at::Tensor kmeans_plus_plus(const at::Tensor& x_local, int64_t k, uint64_t seed,
 
   // First centre: a uniformly drawn global index = a draw on a cumulative count of ones.
   at::Tensor ones_cum = torch::arange(1, n_local + 1, x.options());
-  double first = std::floor(unit(rng) * double(n));
+  // (+0.5: the draw falls strictly inside its point's unit interval of the cumulative count.)
+  double first = std::floor(unit(rng) * double(n)) + 0.5;
   centres[0] = rows_at_draws(x, ones_cum, {first}, comm)[0];
 
   at::Tensor closest = squared_distances(centres.narrow(0, 0, 1), x, {}, x_sq)[0];

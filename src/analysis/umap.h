@@ -33,7 +33,7 @@ struct UmapOptions {
   int64_t negative_sample_rate = 5;
   double repulsion_strength = 1.0;
   std::string init = "spectral";  // spectral | pca
-  int64_t spectral_max_points = 4000;  // above this, spectral falls back to PCA
+  int64_t spectral_max_points = 3000;  // above this, spectral falls back to PCA
   uint64_t seed = 42;
 };
 

@@ -31,7 +31,7 @@ test::RunResult analyze(const std::string& in, const std::string& out, const std
 
 TEST(AnalyzeCli, WritesResultsAndPrintsTable1Json) {
   std::string dir = test::temp_dir("analyze");
-  std::string in = write_synthetic(dir, "dae", 3.0), out = dir + "/dae/analysis.h5";
+  std::string in = write_synthetic(dir, "dae", 8.0), out = dir + "/dae/analysis.h5";
   auto r = analyze(in, out, "--json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* key : {"\"intra_road\"", "\"intra_person\"", "\"inter_mean\"", "\"separability_ratio\"",
