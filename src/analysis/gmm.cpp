@@ -128,7 +128,6 @@ at::Tensor GaussianMixture::weighted_log_prob(const at::Tensor& x) const {
 
 GaussianMixture::Run GaussianMixture::run_em(const at::Tensor& x_local, at::Tensor weights,
                                              at::Tensor means, at::Tensor covariances) const {
-  const auto wd = options_.mixed_precision ? torch::kFloat32 : torch::kFloat64;
   const auto type = options_.covariance_type;
   const int64_t k = means.size(0), d = means.size(1), n_local = x_local.size(0);
   const auto f64 = x_local.options().dtype(torch::kFloat64);
@@ -155,32 +154,40 @@ GaussianMixture::Run GaussianMixture::run_em(const at::Tensor& x_local, at::Tens
     at::Tensor sxx = type == CovarianceType::Full ? torch::zeros({k, d, d}, f64)
                                                    : torch::zeros({k, d}, f64);
     at::Tensor ll = torch::zeros({1}, f64);
+    // Statistics about each component's previous mean (identical on every rank), so that
+    // S = sum r (x - m)(x - m)^T / N_k - delta delta^T cancels nothing even when the components
+    // lie far from each other and the products are float32.
+    at::Tensor anchor = cur.means_ - shift_;  // [k, d] float64, centred coordinates
     for (int64_t s = 0; s < n_local; s += rows) {
       at::Tensor x = x_local.narrow(0, s, std::min(rows, n_local - s));
       at::Tensor wlp = cur.weighted_log_prob(x);
       at::Tensor norm = torch::logsumexp(wlp, 1, /*keepdim=*/true);
       ll += norm.sum();
       at::Tensor resp = (wlp - norm).exp_();  // float64
-      at::Tensor xc = (x.to(torch::kFloat64) - shift_).to(wd);
-      at::Tensor r = resp.to(wd);
+      // The statistics are float64 even with mixed precision: a component with fewer points
+      // than dimensions has a singular scatter matrix, and float32 rounding of it would exceed
+      // reg_covar and break positive definiteness.
+      at::Tensor xc = x.to(torch::kFloat64) - shift_;
+      at::Tensor r = resp;
       nk += resp.sum(0);
-      sx += torch::mm(r.t(), xc).to(torch::kFloat64);
-      if (type == CovarianceType::Full) {
-        for (int64_t c = 0; c < k; ++c) {
-          // Rows whose responsibility underflowed to exactly 0 add nothing: skipping them is
-          // exact, and with separated concepts it removes most of the M-step's work.
-          at::Tensor rc = r.select(1, c);
-          at::Tensor rows_c = rc.ne(0).nonzero().squeeze(1);
-          if (rows_c.numel() == 0) continue;
-          at::Tensor xs = xc, rs = rc;
-          if (rows_c.numel() < xc.size(0) * 9 / 10) {
-            xs = xc.index_select(0, rows_c);
-            rs = rc.index_select(0, rows_c);
-          }
-          sxx[c] += torch::mm((xs * rs.unsqueeze(1)).t(), xs).to(torch::kFloat64);
+      for (int64_t c = 0; c < k; ++c) {
+        // Rows whose responsibility underflowed to exactly 0 add nothing: skipping them is
+        // exact, and with separated concepts it removes most of the M-step's work.
+        at::Tensor rc = r.select(1, c);
+        at::Tensor rows_c = rc.ne(0).nonzero().squeeze(1);
+        if (rows_c.numel() == 0) continue;
+        at::Tensor xs = xc, rs = rc;
+        if (rows_c.numel() < xc.size(0) * 9 / 10) {
+          xs = xc.index_select(0, rows_c);
+          rs = rc.index_select(0, rows_c);
         }
-      } else {
-        sxx += torch::mm(r.t(), xc * xc).to(torch::kFloat64);
+        xs = xs - anchor[c];
+        at::Tensor weighted = xs * rs.unsqueeze(1);
+        sx[c] += weighted.sum(0).to(torch::kFloat64);
+        if (type == CovarianceType::Full)
+          sxx[c] += torch::mm(weighted.t(), xs).to(torch::kFloat64);
+        else
+          sxx[c] += (weighted * xs).sum(0).to(torch::kFloat64);
       }
     }
     // One reduction for everything: the statistics are summed over ranks.
@@ -194,16 +201,19 @@ GaussianMixture::Run GaussianMixture::run_em(const at::Tensor& x_local, at::Tens
 
     // M-step (scikit-learn's _estimate_gaussian_parameters, from sums instead of residuals).
     at::Tensor nk_eps = nk + 10 * kEps;
-    at::Tensor mc = sx / nk_eps.unsqueeze(1);  // centred means
+    at::Tensor delta = sx / nk_eps.unsqueeze(1);  // new mean - anchor
+    at::Tensor mc = anchor + delta;                // centred means
     at::Tensor cov;
     if (type == CovarianceType::Full) {
-      cov = sxx / nk_eps.view({k, 1, 1}) - mc.unsqueeze(2) * mc.unsqueeze(1);
+      cov = sxx / nk_eps.view({k, 1, 1}) - delta.unsqueeze(2) * delta.unsqueeze(1);
       cov = 0.5 * (cov + cov.transpose(1, 2));
       cov.diagonal(0, 1, 2).add_(options_.reg_covar);
     } else {
-      at::Tensor var = sxx / nk_eps.unsqueeze(1) - mc * mc + options_.reg_covar;
+      at::Tensor var = sxx / nk_eps.unsqueeze(1) - delta * delta + options_.reg_covar;
       cov = type == CovarianceType::Diag ? var : var.mean(1);
     }
+    log::debug("GMM iteration ", it, ": mean log-likelihood ", mean_ll, ", smallest N_k ",
+               nk.min().item<double>());
     cur.weights_ = nk_eps / nk_eps.sum();
     cur.means_ = mc + shift_;
     cur.covariances_ = cov;

@@ -11,9 +11,12 @@
 // responsibilities by log-sum-exp, every sum over points (N_k, sum x, sum x x^T, the
 // log-likelihood) accumulated in float64. The points are centred on their global mean before
 // the sufficient statistics are formed, so that S = sum x x^T / N_k - mu mu^T does not cancel.
-// With mixed_precision the point-sized products (the Mahalanobis GEMMs and the per-tile
-// statistics) run in float32 and only their sums are float64: about 2x faster on CPUs and far
-// more on GPUs, at ~1e-6 relative accuracy of the log-likelihood.
+// With mixed_precision the E-step's Mahalanobis GEMMs (k N d^2, the bulk of the work) run in
+// float32 and only their sums are float64: about 2x faster on CPUs and far more on GPUs, at
+// ~1e-6 relative accuracy of the log-likelihood. The M-step statistics stay float64: a
+// component with fewer points than dimensions has a singular scatter matrix, which float32
+// rounding would push below reg_covar. Skipping rows whose responsibility is exactly 0 makes
+// them cost about N d^2 in total on separated concepts.
 //
 // Distributed: each rank passes only its own points. The E-step is local; N_k, sum x,
 // sum x x^T and the log-likelihood are summed over ranks before the M-step, so every rank holds
