@@ -85,9 +85,11 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& o,
     r.gmm = GaussianMixture(g, comm);
     r.gmm.fit(x_local);
   }
+  // BIC and AIC from the one score pass (each E-step over 1024-D points is costly).
   r.log_likelihood = r.gmm.score(x_local);
-  r.bic = r.gmm.bic(x_local);
-  r.aic = r.gmm.aic(x_local);
+  const double p = double(r.gmm.n_parameters()), nd = double(n);
+  r.bic = -2 * r.log_likelihood * nd + p * std::log(nd);
+  r.aic = -2 * r.log_likelihood * nd + 2 * p;
   r.assignment = gather_rows(comm, r.gmm.predict(x_local)).to(torch::kCPU);
   r.timings.emplace_back("gmm", t.seconds());
   log::info("GMM: ", r.gmm.options().n_components, " components (", to_string(o.covariance_type),

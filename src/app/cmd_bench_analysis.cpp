@@ -16,6 +16,7 @@ namespace {
 
 struct BenchCli {
   int64_t n = 20000, dim = 1024, concepts = 5;
+  double separation = 3.0;
   std::string in, save, covariance = "full";
   bool mixed = false, json = false, projections = false;
 };
@@ -27,6 +28,9 @@ CommandRegistration reg("bench", [](CLI::App& cli) -> RunFn {
   sub->add_option("--n", c->n, "LoCEs to generate")->capture_default_str();
   sub->add_option("--dim", c->dim, "Channels per LoCE")->capture_default_str();
   sub->add_option("--concepts", c->concepts, "Concepts (= GMM components)")->capture_default_str();
+  sub->add_option("--separation", c->separation,
+                  "Distance of concept centres relative to their spread (3: silhouette ~0.5)")
+      ->capture_default_str();
   sub->add_option("--in", c->in, "Use this LoCE file instead of generated vectors");
   sub->add_option("--save", c->save, "Write the generated vectors as a LoCE file first");
   sub->add_option("--covariance", c->covariance, "full | diag | spherical")->capture_default_str();
@@ -36,7 +40,8 @@ CommandRegistration reg("bench", [](CLI::App& cli) -> RunFn {
   return [c](const Context& ctx) {
     analysis::LoceSet set;
     if (c->in.empty()) {
-      auto s = analysis::make_synthetic_loces(c->n, c->dim, c->concepts, ctx.global.seed);
+      auto s = analysis::make_synthetic_loces(c->n, c->dim, c->concepts, ctx.global.seed,
+                                                c->separation);
       std::string path = c->save;
       if (path.empty()) path = "/tmp/loce_bench_analysis_" + std::to_string(::getpid()) + ".h5";
       if (ctx.world.rank == 0) analysis::write_loce_set(path, s.vectors, s.train_ids, s.concept_names, "bench");
