@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake git pkg-config
   libtorch-dev                       # LibTorch 1.13 (CPU) on Debian 12
+  libopenblas0-pthread               # an optimised BLAS for LibTorch (the default is netlib)
   libopenmpi-dev openmpi-bin         # MPI
   libhdf5-dev                        # HDF5 (serial)
   libboost-serialization-dev         # run state, checkpoints, objects between ranks

@@ -1,2 +1,15 @@
 # test_app runs the loce binary, so it must be built first.
 add_dependencies(test_app loce)
+
+# The whole pipeline on tiny data under mpirun -np 2 (jobs/ci.toml).
+add_test(NAME app.e2e_run_ci_np2
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/app/e2e_test.sh ${CMAKE_BINARY_DIR}/loce
+                 ${CMAKE_SOURCE_DIR} ${LOCE_MPIRUN})
+set_tests_properties(app.e2e_run_ci_np2 PROPERTIES ENVIRONMENT "${LOCE_TEST_ENV}" TIMEOUT 900
+                     PROCESSORS 2 LABELS "mpi;e2e")
+
+# The sbatch scripts on a real local SLURM cluster (needs root and the slurm packages).
+add_test(NAME app.slurm_scripts
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/app/slurm_test.sh ${CMAKE_BINARY_DIR}/loce ${CMAKE_SOURCE_DIR})
+set_tests_properties(app.slurm_scripts PROPERTIES ENVIRONMENT "${LOCE_TEST_ENV}" TIMEOUT 900
+                     PROCESSORS 2 RUN_SERIAL TRUE LABELS slurm)

@@ -42,7 +42,10 @@ PrepareOptions options(const std::string& root, const std::string& out) {
 bool only_file_is(const std::string& dir, const std::string& name) {
   int n = 0;
   bool found = false;
-  for (auto& e : fs::directory_iterator(dir)) ++n, found |= e.path().filename() == name;
+  for (auto& e : fs::directory_iterator(dir)) {
+    ++n;
+    found |= e.path().filename() == name;
+  }
   return name.empty() ? n == 0 : (found && n == 1);
 }
 

@@ -71,6 +71,9 @@ TEST(Png, WriteLeavesNoTemporaryFiles) {
   std::string dir = test::temp_dir("png");
   write_png(dir + "/x.png", torch::zeros({2, 2}, torch::kByte));
   int n = 0;
-  for (auto& e : fs::directory_iterator(dir)) ++n, EXPECT_EQ(e.path().filename(), "x.png");
+  for (auto& e : fs::directory_iterator(dir)) {
+    ++n;
+    EXPECT_EQ(e.path().filename(), "x.png");
+  }
   EXPECT_EQ(n, 1);
 }

@@ -1,0 +1,99 @@
+#include "app/cli.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/seed.h"
+
+namespace loce::app {
+namespace {
+
+std::set<CLI::App*> all_subcommands(CLI::App& app) {
+  std::set<CLI::App*> out;
+  for (CLI::App* sub : app.get_subcommands({})) {
+    out.insert(sub);
+    auto nested = all_subcommands(*sub);
+    out.insert(nested.begin(), nested.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+Cli::Cli()
+    : app_(std::make_unique<CLI::App>(
+          "loce: self-supervised pretraining, fine-tuning, Local Concept Embeddings and their "
+          "analysis, on one process or many (mpirun / srun)")) {
+  CLI::App& cli = *app_;
+  cli.require_subcommand(1);
+  GlobalOptions& g = global_;
+  cli.set_config("--config", "", "TOML config file; command-line flags override it");
+  cli.allow_config_extras(false);  // an unknown key in the config file is an error
+  cli.add_option("--seed", g.seed, "Base seed (each rank derives its own streams)");
+  cli.add_option("--threads", g.threads, "Intra-op threads per rank (0: cores / ranks per node)");
+  cli.add_option("--device", g.device, "cpu | cuda | auto")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  cli.add_option("--log-level", g.log_level, "debug | info | warn | error | quiet")
+      ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "quiet"}));
+  cli.add_flag_callback("--version", [] {
+    std::printf("loce %s (git %s, LibTorch %s)\n", LOCE_VERSION, LOCE_GIT_REVISION,
+                TORCH_VERSION);
+    throw CLI::Success();
+  }, "Print the version and exit");
+
+  // Subcommands in pipeline order for --help (registration order across files is unspecified).
+  static const std::vector<std::string> order = {
+      "run", "synth", "prepare", "stats", "pretrain", "finetune", "evaluate", "embed",
+      "analyze", "report", "inspect", "bench"};
+  auto rank_of = [&](const std::string& name) {
+    return std::find(order.begin(), order.end(), name) - order.begin();
+  };
+  auto registered = registered_commands();
+  std::stable_sort(registered.begin(), registered.end(),
+                   [&](const auto& a, const auto& b) { return rank_of(a.name) < rank_of(b.name); });
+  for (auto& reg : registered) {
+    // The command's own CLI::App is the leaf that its setup added (it may also have created a
+    // group parent such as `bench`).
+    auto before = all_subcommands(cli);
+    RunFn run = reg.setup(cli);
+    for (CLI::App* sub : all_subcommands(cli))
+      if (!before.count(sub) && sub->get_subcommands({}).empty()) commands_.emplace_back(sub, run);
+  }
+}
+
+void Cli::parse(const std::vector<std::string>& args) {
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
+  app_->parse(reversed);
+}
+
+std::string Cli::selected_name() const {
+  for (const auto& [sub, run] : commands_) {
+    if (!sub->parsed()) continue;
+    std::string name = sub->get_name();
+    for (CLI::App* p = sub->get_parent(); p && p != app_.get(); p = p->get_parent())
+      name = p->get_name() + " " + name;
+    return name;
+  }
+  return "";
+}
+
+int Cli::run_selected(const Context& ctx) const {
+  for (const auto& [sub, run] : commands_)
+    if (sub->parsed()) return run(ctx);
+  fail("no subcommand selected");
+}
+
+void apply_global_options(const GlobalOptions& g, const dist::WorldInfo& world) {
+  log::set_level(log::parse_level(g.log_level));
+  int cores = int(std::thread::hardware_concurrency());
+  int threads = g.threads > 0 ? g.threads : std::max(1, cores / std::max(1, world.local_size));
+  torch::set_num_threads(threads);
+  seed_globals(g.seed, world.rank);
+}
+
+}  // namespace loce::app

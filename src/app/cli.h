@@ -1,0 +1,34 @@
+#pragma once
+// The whole command line of `loce`: global options plus every registered subcommand. main parses
+// argv with it; the experiment runner builds a fresh one per stage and parses the stage's
+// arguments, so that a stage run by `loce run` is exactly the command a user could type.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/command.h"
+
+namespace loce::app {
+
+class Cli {
+ public:
+  Cli();
+  CLI::App& app() { return *app_; }
+  const GlobalOptions& global() const { return global_; }
+
+  // Parses arguments (without the program name). Throws CLI::ParseError.
+  void parse(const std::vector<std::string>& args);
+  // The subcommand the parse selected ("bench loce" for nested ones) and its run function.
+  std::string selected_name() const;
+  int run_selected(const Context& ctx) const;
+
+ private:
+  std::unique_ptr<CLI::App> app_;
+  GlobalOptions global_;
+  std::vector<std::pair<CLI::App*, RunFn>> commands_;
+};
+
+// Applies the global options that can change per stage (log level, threads, seeding).
+void apply_global_options(const GlobalOptions& g, const dist::WorldInfo& world);
+
+}  // namespace loce::app

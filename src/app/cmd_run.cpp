@@ -1,0 +1,148 @@
+// loce run JOB: every stage of an experiment, in order, under the same world (one process,
+// mpirun or srun). Each step is the `loce` command a user could type (`--dry-run` prints them);
+// finished steps whose inputs and config are unchanged are skipped; an interrupted training
+// stage resumes from its checkpoint (every training step runs with --resume).
+#include <cstdio>
+#include <filesystem>
+
+#include "app/cli.h"
+#include "app/command.h"
+#include "app/job.h"
+#include "app/run_manifest.h"
+#include "app/run_plan.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/timer.h"
+#include "train/stop_signal.h"
+
+namespace fs = std::filesystem;
+
+namespace loce::app {
+namespace {
+
+struct RunOptions {
+  std::string job, out;
+  PlanFilter filter;
+  bool dry_run = false, list = false, force = false;
+};
+
+// Runs one step in this process, as if its command line had been typed.
+int run_step(const Step& step, const Context& outer) {
+  Cli cli;
+  try {
+    cli.parse(step.args);
+  } catch (const CLI::ParseError& e) {
+    bad_input("step ", step.key, ": ", e.what(), " (command: ", quote_command(step.args), ")");
+  }
+  Context ctx = outer;
+  ctx.global = cli.global();
+  apply_global_options(ctx.global, ctx.world);
+  int rc = cli.run_selected(ctx);
+  apply_global_options(outer.global, outer.world);
+  return rc;
+}
+
+int run_job(const RunOptions& o, const Context& ctx) {
+  Job job = load_job(o.job);
+  std::string out = o.out.empty() ? (fs::path("runs") / job.name).string() : o.out;
+  std::vector<Step> plan = make_plan(job, out, o.filter);
+  const bool root = ctx.world.rank == 0;
+  // A job-array task owns one combination: its own lock and manifest, so tasks share the folder.
+  const std::string suffix = o.filter.combination >= 0 ? "-c" + std::to_string(o.filter.combination) : "";
+  const std::string manifest_path = (fs::path(out) / ("manifest" + suffix + ".tsv")).string();
+  const std::string lock_path = (fs::path(out) / (".lock" + suffix)).string();
+
+  if (o.list) {
+    auto combos = combinations(job);
+    if (root)
+      for (size_t i = 0; i < combos.size(); ++i)
+        std::printf("%zu\t%s\t%s\t%llu\n", i, combos[i].resolution.tag().c_str(),
+                    combos[i].method.c_str(), (unsigned long long)combos[i].seed);
+    return 0;
+  }
+  if (o.dry_run) {
+    if (root) {
+      Manifest manifest(manifest_path);
+      std::printf("job %s: %zu step(s) in %s\n", job.path.c_str(), plan.size(), out.c_str());
+      for (const auto& s : plan) {
+        bool done = !o.force && manifest.is_done(s, step_hash(s));
+        std::printf("  [%s] %-28s %s\n", done ? "done" : "todo", s.key.c_str(),
+                    quote_command(s.args).c_str());
+      }
+    }
+    return 0;
+  }
+
+  auto comm = dist::cpu_communicator();
+  std::unique_ptr<RunLock> lock;
+  std::unique_ptr<Manifest> manifest;
+  // Rank 0 owns the folder's lock and manifest; its decisions reach the others by broadcast.
+  std::string lock_error;
+  if (root) {
+    try {
+      lock = std::make_unique<RunLock>(lock_path);
+      manifest = std::make_unique<Manifest>(manifest_path);
+    } catch (const std::exception& e) {
+      lock_error = e.what();
+    }
+  }
+  comm->broadcast_bytes(lock_error, 0);
+  if (!lock_error.empty()) throw CollectiveInputError(lock_error);
+
+  log::info("run: job ", job.path, ", ", plan.size(), " step(s), folder ", out, ", ",
+            ctx.world.size, " rank(s)");
+  Timer total;
+  int index = 0, ran = 0, skipped = 0;
+  for (const auto& step : plan) {
+    ++index;
+    std::string hash = step_hash(step);
+    std::string decision = root && !o.force && manifest->is_done(step, hash) ? "skip" : "run";
+    comm->broadcast_bytes(decision, 0);
+    if (decision == "skip") {
+      log::info("run: [", index, "/", plan.size(), "] ", step.key, ": done earlier, unchanged; skipped");
+      ++skipped;
+      continue;
+    }
+    log::info("run: [", index, "/", plan.size(), "] ", step.key, ": ", quote_command(step.args));
+    Timer t;
+    int rc = 1;
+    try {
+      rc = run_step(step, ctx);
+    } catch (...) {
+      if (root) manifest->record(step, "failed", hash, t.seconds());
+      throw;
+    }
+    if (rc != 0) {
+      if (root) manifest->record(step, rc == train::kExitRequeue ? "interrupted" : "failed", hash, t.seconds());
+      log::warn("run: step ", step.key, " ended with exit code ", rc,
+                rc == train::kExitRequeue ? " (interrupted; `loce run` again resumes it)" : "");
+      return rc;
+    }
+    // Inputs may be outputs of this very step's predecessors: hash after the run as well, so a
+    // later run sees the same inputs as recorded.
+    if (root) manifest->record(step, "done", step_hash(step), t.seconds());
+    ++ran;
+  }
+  log::info("run: finished in ", total.seconds(), " s: ", ran, " step(s) run, ", skipped,
+            " skipped; manifest ", manifest_path);
+  return 0;
+}
+
+CommandRegistration reg("run", [](CLI::App& cli) -> RunFn {
+  auto o = std::make_shared<RunOptions>();
+  auto* sub = cli.add_subcommand("run", "Run an experiment (jobs/*.toml): every stage, in order, resumable");
+  sub->add_option("job", o->job, "Job file (TOML)")->required();
+  sub->add_option("--out", o->out, "Run folder (default: runs/<job name>)");
+  sub->add_option("--only", o->filter.only_methods, "Only these methods")->delimiter(',');
+  sub->add_option("--from", o->filter.from_stage, "First stage to run");
+  sub->add_option("--until", o->filter.until_stage, "Last stage to run");
+  sub->add_option("--combination", o->filter.combination,
+                  "Only the N-th (resolution, method, seed) combination (job arrays; see --list)");
+  sub->add_flag("--dry-run", o->dry_run, "Print the plan (with done/todo) and exit");
+  sub->add_flag("--list", o->list, "Print the numbered combinations and exit");
+  sub->add_flag("--force", o->force, "Run every step even if the manifest says it is done");
+  return [o](const Context& ctx) { return run_job(*o, ctx); };
+});
+
+}  // namespace
+}  // namespace loce::app

@@ -1,0 +1,166 @@
+#include "app/run_manifest.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace fs = std::filesystem;
+
+namespace loce::app {
+namespace {
+
+uint64_t fnv1a(uint64_t h, const std::string& s) {
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+std::string hostname() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string now_iso() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::localtime(&t));
+  return buf;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream in(s);
+  while (std::getline(in, cur, sep)) out.push_back(cur);
+  return out;
+}
+
+// Size and modification time of a file, or of every file below a folder.
+void stamp(uint64_t& h, const fs::path& p) {
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) {
+    std::vector<fs::path> files;
+    for (auto& e : fs::recursive_directory_iterator(p, ec))
+      if (e.is_regular_file()) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) stamp(h, f);
+    return;
+  }
+  if (!fs::exists(p, ec)) {
+    h = fnv1a(h, p.string() + ":missing");
+    return;
+  }
+  auto t = fs::last_write_time(p, ec).time_since_epoch().count();
+  h = fnv1a(h, p.string() + ":" + std::to_string(fs::file_size(p, ec)) + ":" + std::to_string(t));
+}
+
+}  // namespace
+
+std::string step_hash(const Step& step) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < step.args.size(); ++i) {
+    h = fnv1a(h, step.args[i] + "\x1f");
+    if (step.args[i] == "--config" && i + 1 < step.args.size()) {
+      std::ifstream in(step.args[i + 1]);
+      std::stringstream content;
+      content << in.rdbuf();
+      h = fnv1a(h, content.str());
+    }
+  }
+  for (const auto& input : step.inputs) stamp(h, input);
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
+  return buf;
+}
+
+Manifest::Manifest(std::string path) : path_(std::move(path)) {
+  std::ifstream in(path_);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto f = split(line, '\t');
+    if (f.size() < 5) continue;
+    ManifestEntry e{f[1], f[2], std::atof(f[3].c_str()), f[4], {}};
+    if (f.size() > 5) e.outputs = split(f[5], ';');
+    if (!entries_.count(f[0])) order_.push_back(f[0]);
+    entries_[f[0]] = e;
+  }
+}
+
+bool Manifest::is_done(const Step& step, const std::string& hash) const {
+  auto it = entries_.find(step.key);
+  if (it == entries_.end() || it->second.status != "done" || it->second.hash != hash) return false;
+  for (const auto& o : step.outputs)
+    if (!fs::exists(o)) return false;
+  return true;
+}
+
+void Manifest::record(const Step& step, const std::string& status, const std::string& hash,
+                      double seconds) {
+  if (!entries_.count(step.key)) order_.push_back(step.key);
+  entries_[step.key] = {status, hash, seconds, now_iso(), step.outputs};
+  save();
+}
+
+void Manifest::save() const {
+  AtomicFile f(path_);
+  {
+    std::ofstream out(f.temp_path());
+    out << "# key\tstatus\thash\tseconds\tfinished_at\toutputs\n";
+    for (const auto& key : order_) {
+      const auto& e = entries_.at(key);
+      std::string outputs;
+      for (const auto& o : e.outputs) outputs += (outputs.empty() ? "" : ";") + o;
+      out << key << '\t' << e.status << '\t' << e.hash << '\t' << e.seconds << '\t'
+          << e.finished_at << '\t' << outputs << '\n';
+    }
+    if (!out) fail(path_, ": cannot write the manifest (disk full?)");
+  }
+  f.commit();
+}
+
+RunLock::RunLock(const std::string& lock_path) : path_(lock_path) {
+  ensure_parent_dir(path_);
+  const std::string me = hostname() + " " + std::to_string(getpid());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = ::open(path_.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+    if (fd >= 0) {
+      std::string text = me + "\n";
+      bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size());
+      ::close(fd);
+      if (!ok) fail(path_, ": cannot write the lock file");
+      held_ = true;
+      return;
+    }
+    if (errno != EEXIST) bad_input(path_, ": cannot create the lock file (", std::strerror(errno), ")");
+    std::ifstream in(path_);
+    std::string host;
+    long pid = 0;
+    in >> host >> pid;
+    bool alive = host != hostname() || (pid > 0 && (kill(pid_t(pid), 0) == 0 || errno == EPERM));
+    if (alive)
+      bad_input("run folder ", fs::path(path_).parent_path().string(), " is in use by pid ", pid, " on ", host, " (", path_,
+                "); wait for it, or remove the lock if that job is gone");
+    log::warn("taking over the stale lock ", path_, " of pid ", pid, " (no longer running)");
+    fs::remove(path_);
+  }
+  fail(path_, ": could not take the lock");
+}
+
+RunLock::~RunLock() {
+  if (held_) std::remove(path_.c_str());
+}
+
+}  // namespace loce::app

@@ -1,0 +1,56 @@
+#pragma once
+// The run folder's record of what ran: OUT/manifest.tsv, one line per step
+//   key  status(done|failed|interrupted)  hash  seconds  finished_at  outputs(;-separated)
+// A step whose line says done, whose hash (its command line, config files and input files'
+// sizes and times) is unchanged and whose outputs exist is skipped on the next `loce run`.
+// Written by rank 0 only, atomically, after every step.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "app/run_plan.h"
+
+namespace loce::app {
+
+struct ManifestEntry {
+  std::string status;
+  std::string hash;
+  double seconds = 0;
+  std::string finished_at;
+  std::vector<std::string> outputs;
+};
+
+class Manifest {
+ public:
+  explicit Manifest(std::string path);
+  bool is_done(const Step& step, const std::string& hash) const;
+  void record(const Step& step, const std::string& status, const std::string& hash, double seconds);
+  const std::map<std::string, ManifestEntry>& entries() const { return entries_; }
+
+ private:
+  void save() const;
+  std::string path_;
+  std::map<std::string, ManifestEntry> entries_;
+  std::vector<std::string> order_;
+};
+
+// Hash of what a step depends on: its command line, the content of config files it names, and
+// the size and modification time of its inputs.
+std::string step_hash(const Step& step);
+
+// Exclusive use of a run folder (or of one combination in it): the lock file holds "host pid". A lock left by a dead process on this
+// host is taken over with a warning; a live holder is an error naming it.
+class RunLock {
+ public:
+  explicit RunLock(const std::string& lock_path);
+  ~RunLock();
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  std::string path_;
+  bool held_ = false;
+};
+
+}  // namespace loce::app
