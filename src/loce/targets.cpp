@@ -1,0 +1,71 @@
+#include "loce/targets.h"
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "loce/resize_matrices.h"
+
+namespace loce::embedding {
+
+std::string to_string(Skip reason) {
+  switch (reason) {
+    case Skip::None: return "kept";
+    case Skip::Empty: return "empty mask";
+    case Skip::Full: return "full mask";
+    case Skip::Small: return "mask below --min-area";
+    case Skip::NonFinite: return "non-finite activations";
+  }
+  return "unknown";
+}
+
+std::pair<int64_t, int64_t> grid_shape(const OptimizerSettings& s, int64_t act_h, int64_t act_w) {
+  if (s.mode == Mode::Reference) return {s.grid_h, s.grid_w};
+  return {act_h, act_w};
+}
+
+Targets make_targets(const at::Tensor& masks, int64_t act_h, int64_t act_w,
+                     const OptimizerSettings& s) {
+  LOCE_CHECK(masks.dim() == 4, "make_targets: masks must be [n, K, H, W], got ", masks.sizes());
+  const int64_t H = masks.size(2), W = masks.size(3);
+  const auto [gh, gw] = grid_shape(s, act_h, act_w);
+  at::Tensor m = masks.to(torch::kFloat64);
+
+  at::Tensor rows, cols;
+  if (s.mode == Mode::Reference) {
+    rows = skimage_resize_matrix(H, gh);
+    cols = skimage_resize_matrix(W, gw);
+  } else if (s.mask_resize == MaskResize::Area) {
+    rows = area_matrix(H, gh);
+    cols = area_matrix(W, gw);
+  } else {
+    rows = nearest_matrix(H, gh);
+    cols = nearest_matrix(W, gw);
+  }
+  at::Tensor t = resize_separable(m, rows, cols);  // float64 [n, K, gh, gw]
+
+  at::Tensor lo = m.amin({2, 3}), hi = m.amax({2, 3});
+  Targets out;
+  if (s.mode == Mode::Reference) {
+    // skimage clips to the input's range; the reference then casts to float32.
+    t = torch::max(torch::min(t, hi.unsqueeze(-1).unsqueeze(-1)), lo.unsqueeze(-1).unsqueeze(-1));
+    out.target = t.to(torch::kFloat32);
+    out.positive_weight = 1.0 - (out.target > 0).to(torch::kFloat32).mean({2, 3});
+  } else {
+    out.target = t.to(torch::kFloat32);
+    out.positive_weight = (1.0 - t.mean({2, 3})).to(torch::kFloat32);
+  }
+
+  // Skip decisions on the host: a handful of numbers per pair.
+  at::Tensor area = m.mean({2, 3}).cpu();
+  at::Tensor no_fg = (hi.cpu() <= 0) | (t.amax({2, 3}).cpu() <= 0);
+  at::Tensor no_bg = (lo.cpu() >= 1) | (t.amin({2, 3}).cpu() >= 1);
+  at::Tensor skip = torch::zeros(area.sizes(), torch::kUInt8);
+  skip.masked_fill_(area < s.min_area, uint8_t(Skip::Small));
+  skip.masked_fill_(no_bg, uint8_t(Skip::Full));
+  skip.masked_fill_(no_fg, uint8_t(Skip::Empty));
+  out.area = area.to(torch::kFloat32);
+  out.skip = skip;
+  return out;
+}
+
+}  // namespace loce::embedding
