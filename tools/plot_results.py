@@ -59,15 +59,28 @@ class Run:
             self.metrics = dict(f["analysis/metrics"].attrs)
         self.train = None
         self.eval = None
-        if self.dir and os.path.isfile(os.path.join(self.dir, "train.h5")):
-            with h5py.File(os.path.join(self.dir, "train.h5"), "r") as f:
+        # A `loce run` combination folder keeps them in its pretrain/ and finetune/ runs.
+        train_h5 = self.find("train.h5", "pretrain")
+        if train_h5:
+            with h5py.File(train_h5, "r") as f:
                 if "train/loss" in f:
                     loss = f["train/loss"][()]
                     step = f["train/step"][()] if "train/step" in f else np.arange(len(loss))
                     self.train = (step, loss)
-        if self.dir and os.path.isfile(os.path.join(self.dir, "eval.json")):
-            with open(os.path.join(self.dir, "eval.json")) as fh:
+        eval_json = self.find("eval.json", "finetune")
+        if eval_json:
+            with open(eval_json) as fh:
                 self.eval = json.load(fh)
+
+
+    def find(self, name, subdir):
+        """RUN/name, else RUN/subdir/name, else None."""
+        if not self.dir:
+            return None
+        for p in (os.path.join(self.dir, name), os.path.join(self.dir, subdir, name)):
+            if os.path.isfile(p):
+                return p
+        return None
 
 
 def fig1(runs, projection, out):

@@ -117,7 +117,10 @@ MethodResults read_method_results(const std::string& path) {
   std::string h5_path = path, eval_path;
   if (fs::is_directory(path)) {
     h5_path = (fs::path(path) / "analysis.h5").string();
+    // A `loce run` combination folder keeps the evaluation in its fine-tuned run.
     eval_path = (fs::path(path) / "eval.json").string();
+    if (!fs::exists(eval_path) && fs::exists(fs::path(path) / "finetune" / "eval.json"))
+      eval_path = (fs::path(path) / "finetune" / "eval.json").string();
     if (!fs::exists(h5_path)) bad_input(path, ": run folder has no analysis.h5 (run `loce analyze` first)");
   } else if (!fs::is_regular_file(path)) {
     bad_input(path, ": no such run folder or results file");
