@@ -46,11 +46,11 @@ at::Tensor bilinear_matrix(int64_t in, int64_t out) {
   check_sizes(in, out, "bilinear_matrix");
   at::Tensor m = torch::zeros({out, in}, torch::kFloat64);
   auto a = m.accessor<double, 2>();
-  // PyTorch evaluates the source index in float for float tensors; doing it in double differs
-  // by about 1e-8 in the weights, far below float32 activations' own rounding.
-  const double scale = double(in) / double(out);
+  // PyTorch rounds the scale to float (the tensor's type) and evaluates the source index with
+  // it; doing the same keeps the weights equal to torch's instead of 1e-5 apart at 128 -> 100.
+  const double scale = double(float(in) / float(out));
   for (int64_t i = 0; i < out; ++i) {
-    double x = std::max(0.0, (double(i) + 0.5) * scale - 0.5);
+    double x = std::max(0.0, scale * (double(i) + 0.5) - 0.5);
     int64_t x0 = std::min(int64_t(x), in - 1);
     int64_t x1 = std::min(x0 + 1, in - 1);
     double t = x - double(x0);

@@ -1,0 +1,123 @@
+// `--from-activations` end to end through the library (a world of one): the published
+// implementation's vectors come out of a user-made activations file, and malformed inputs give
+// one clear error and no output file.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/hdf5.h"
+#include "dist/self_communicator.h"
+#include "loce/from_activations.h"
+#include "loce/loce_file.h"
+#include "loce/loce_test_data.h"
+#include "support/test_support.h"
+
+using namespace loce;
+using namespace loce::embedding;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Writes an input file in the --from-activations schema.
+void write_input(const std::string& path, const at::Tensor& acts, const at::Tensor& masks,
+                 const at::Tensor& concept = {}) {
+  auto f = h5::File::create(path);
+  h5::write_tensor(f, "/activations", acts);
+  h5::write_tensor(f, "/masks", masks);
+  if (concept.defined()) h5::write_tensor(f, "/concept", concept);
+  h5::set_attr(f, "/", "layer", std::string("test.layer"));
+}
+
+struct CaseA {
+  at::Tensor acts, masks, loce;
+};
+CaseA case_a() {
+  auto f = h5::File::open(test::loce_data_file("loce_ref_case_a.h5"));
+  return {h5::read_tensor(f, "/acts"), h5::read_tensor(f, "/masks"), h5::read_tensor(f, "/loce")};
+}
+
+}  // namespace
+
+TEST(FromActivations, ReproducesReferenceVectorsAndWritesTheSchema) {
+  const std::string dir = test::temp_dir("loce_fa");
+  CaseA c = case_a();
+  const int64_t P = c.acts.size(0);
+  at::Tensor concept = torch::arange(P, torch::kInt32) % 3;
+  write_input(dir + "/in.h5", c.acts, c.masks, concept);
+  dist::SelfCommunicator comm;
+  OptimizerSettings s;
+  s.memory_budget_bytes = 4 << 20;  // several chunks
+  auto summary = embed_from_activations(dir + "/in.h5", dir + "/out.h5", s, c10::kCPU, comm);
+  EXPECT_EQ(summary.pairs_in, P);
+  EXPECT_EQ(summary.pairs_out, P);
+
+  LoceTable t = read_loce_file(dir + "/out.h5");
+  at::Tensor rel = (t.vectors - c.loce).norm(2, 1) / c.loce.norm(2, 1);
+  EXPECT_LT(rel.max().item<float>(), 1e-3);
+  EXPECT_TRUE(torch::equal(t.concept, concept));
+  EXPECT_TRUE(torch::equal(t.image, torch::arange(P, torch::kInt32)));
+  EXPECT_EQ(t.image_names.size(), size_t(P));
+  EXPECT_GT(t.iou.min().item<float>(), 0.3);
+  EXPECT_TRUE(torch::allclose(t.area, c.masks.to(torch::kFloat32).mean({1, 2})));
+
+  auto f = h5::File::open(dir + "/out.h5");
+  EXPECT_EQ(h5::attr_string(f, "/loce", "mode"), "reference");
+  EXPECT_EQ(h5::attr_string(f, "/loce", "layer"), "test.layer");
+  EXPECT_EQ(h5::attr_int(f, "/loce", "iterations"), 50);
+  EXPECT_EQ(h5::attr_strings(f, "/loce", "concepts"),
+            (std::vector<std::string>{"road", "sidewalk", "building"}));
+  EXPECT_EQ(h5::attr_string(f, "/loce", "git_revision"), LOCE_GIT_REVISION);
+}
+
+TEST(FromActivations, CountsSkippedPairs) {
+  const std::string dir = test::temp_dir("loce_fa");
+  CaseA c = case_a();
+  at::Tensor acts = c.acts.slice(0, 0, 6).clone();
+  at::Tensor masks = c.masks.slice(0, 0, 6).clone();
+  masks[1].zero_();                                     // empty
+  masks[2].fill_(1);                                    // full
+  acts[3][0][0][0] = std::numeric_limits<float>::quiet_NaN();  // non-finite
+  write_input(dir + "/in.h5", acts, masks);
+  dist::SelfCommunicator comm;
+  OptimizerSettings s;
+  s.mode = Mode::Native;
+  embed_from_activations(dir + "/in.h5", dir + "/out.h5", s, c10::kCPU, comm);
+  LoceTable t = read_loce_file(dir + "/out.h5");
+  EXPECT_TRUE(torch::equal(t.image, torch::tensor({0, 4, 5}, torch::kInt32)));
+  EXPECT_TRUE(torch::isfinite(t.vectors).all().item<bool>());
+  auto f = h5::File::open(dir + "/out.h5");
+  EXPECT_EQ(h5::attr_int(f, "/loce", "skipped_empty"), 1);
+  EXPECT_EQ(h5::attr_int(f, "/loce", "skipped_full"), 1);
+  EXPECT_EQ(h5::attr_int(f, "/loce", "skipped_non_finite"), 1);
+  EXPECT_EQ(h5::attr_int(f, "/loce", "pairs_considered"), 6);
+}
+
+TEST(FromActivations, MalformedInputsAreClearErrorsWithoutOutput) {
+  const std::string dir = test::temp_dir("loce_fa");
+  dist::SelfCommunicator comm;
+  OptimizerSettings s;
+  auto expect_error = [&](const std::string& name, const at::Tensor& acts, const at::Tensor& masks,
+                          const std::string& fragment) {
+    const std::string in = dir + "/" + name + ".h5", out = dir + "/" + name + "_out.h5";
+    write_input(in, acts, masks);
+    try {
+      embed_from_activations(in, out, s, c10::kCPU, comm);
+      ADD_FAILURE() << name << ": no error";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(out)) << name;
+  };
+  at::Tensor acts = torch::rand({3, 4, 2, 2});
+  at::Tensor masks = (torch::rand({3, 4, 4}) > 0.5).to(torch::kUInt8);
+  expect_error("pairs", acts, masks.slice(0, 0, 2), "pairs but /masks has 2");
+  expect_error("dims", acts.view({3, 4, 4}), masks, "/activations must be [P, C, h, w]");
+  at::Tensor bad_u8 = masks.clone();
+  bad_u8[1][0][0] = 2;
+  expect_error("u8", acts, bad_u8, "must hold 0 or 1");
+  at::Tensor bad_f = masks.to(torch::kFloat32);
+  bad_f[2][1][1] = std::numeric_limits<float>::quiet_NaN();
+  expect_error("nan_mask", acts, bad_f, "must lie in [0, 1]");
+}
