@@ -21,7 +21,7 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_NE(r.output.find("loce "), std::string::npos);
   r = loce("--help");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* cmd : {"prepare", "stats", "synth"})
+  for (const char* cmd : {"prepare", "stats", "run"})
     EXPECT_NE(r.output.find(cmd), std::string::npos) << cmd << "\n" << r.output;
 }
 
