@@ -213,6 +213,9 @@ EmbedResult run_embedding(const RowSource& src, const OptimizerSettings& s,
     all.vectors.insert(all.vectors.end(), p.vectors.begin(), p.vectors.end());
   }
   result.skipped[int(Skip::NonFinite)] = all.non_finite;
+  for (int code = 1; code < kNumSkipReasons; ++code)
+    if (result.skipped[code] > 0)
+      log::info("skipped ", result.skipped[code], " pair(s): ", to_string(Skip(code)));
   const int64_t P = int64_t(all.row.size());
   auto f32 = [](std::vector<float>& v) { return torch::tensor(v, torch::kFloat32); };
   result.row = torch::tensor(all.row, torch::kInt64);

@@ -85,9 +85,6 @@ void embed_encoder(const EncoderSplit& split, const std::vector<int>& concepts,
   for (int id : concepts) prov.concept_names.push_back(data::class_names()[id]);
   prov.pairs_considered = r.considered;
   prov.skipped = r.skipped;
-  for (int code = 1; code < kNumSkipReasons; ++code)
-    if (r.skipped[code] > 0)
-      log::info("skipped ", r.skipped[code], " pair(s): ", to_string(Skip(code)));
   write_loce_file(output, table, prov, s);
   log::info("wrote ", table.vectors.size(0), " LoCEs (", split.images, " images x ",
             concepts.size(), " concepts) to ", output);

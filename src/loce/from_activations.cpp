@@ -153,9 +153,6 @@ FromActivationsSummary embed_from_activations(const std::string& input, const st
   }
   prov.pairs_considered = r.considered;
   prov.skipped = r.skipped;
-  for (int code = 1; code < kNumSkipReasons; ++code)
-    if (r.skipped[code] > 0)
-      log::warn(input, ": skipped ", r.skipped[code], " pair(s): ", to_string(Skip(code)));
   write_loce_file(output, table, prov, s);
   log::info("wrote ", table.vectors.size(0), " LoCEs of ", P, " pairs to ", output);
   return summary;

@@ -1,8 +1,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/error.h"
-#include "loce/extraction.h"
 #include "loce/targets.h"
 
 using namespace loce::embedding;
@@ -47,22 +45,4 @@ TEST(Targets, ReferenceAlphaCountsSoftEdgesAsForeground) {
   const float support = (t.target > 0).to(torch::kFloat32).mean().item<float>();
   EXPECT_NEAR(t.positive_weight.item<float>(), 1 - support, 1e-6);
   EXPECT_GT(support, t.target.mean().item<float>());  // blurred edges widen the support
-}
-
-TEST(Extraction, ConceptMasksFromTrainIds) {
-  at::Tensor labels = torch::tensor({{0, 2, 255}, {13, 0, 11}}, torch::kUInt8).unsqueeze(0);
-  at::Tensor m = concept_masks(labels, parse_concepts({}));  // road building vegetation car person
-  ASSERT_EQ(m.sizes(), (std::vector<int64_t>{1, 5, 2, 3}));
-  EXPECT_EQ(m[0][0].sum().item<float>(), 2);  // road
-  EXPECT_EQ(m[0][1][0][1].item<float>(), 1);  // building
-  EXPECT_EQ(m[0][2].sum().item<float>(), 0);  // vegetation absent
-  EXPECT_EQ(m[0][3][1][0].item<float>(), 1);  // car
-  EXPECT_EQ(m[0][4][1][2].item<float>(), 1);  // person
-  EXPECT_EQ(parse_concepts({"traffic light", "car"}), (std::vector<int>{6, 13}));
-  EXPECT_THROW(parse_concepts({"car", "car"}), loce::InputError);
-  EXPECT_THROW(parse_concepts({"unicorn"}), loce::InputError);
-  std::vector<at::Tensor> levels = {torch::zeros({1}), torch::ones({2})};
-  EXPECT_EQ(select_level(levels, -1).numel(), 2);
-  EXPECT_EQ(select_level(levels, 0).numel(), 1);
-  EXPECT_THROW(select_level(levels, 2), loce::InputError);
 }
