@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "core/seed.h"
 #include "dist/self_communicator.h"
 #include "ssl/barlow_loss.h"

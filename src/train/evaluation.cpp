@@ -1,0 +1,170 @@
+#include "train/evaluation.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/hdf5.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "data/augment.h"
+#include "data/cache.h"
+#include "data/labels.h"
+#include "dist/world.h"
+#include "train/run_dir.h"
+
+namespace fs = std::filesystem;
+
+namespace loce::train {
+
+at::Tensor confusion_matrix(const at::Tensor& prediction, const at::Tensor& labels,
+                            int64_t num_classes, int64_t ignore) {
+  LOCE_CHECK(prediction.sizes() == labels.sizes(), "confusion_matrix: prediction ",
+             prediction.sizes(), " and labels ", labels.sizes(), " differ in shape");
+  auto gt = labels.reshape({-1}).to(at::kLong);
+  auto pred = prediction.reshape({-1}).to(at::kLong);
+  auto valid = (gt != ignore) & (gt >= 0) & (gt < num_classes);
+  auto index = gt.masked_select(valid) * num_classes + pred.masked_select(valid);
+  return at::bincount(index, {}, num_classes * num_classes).view({num_classes, num_classes}).to(at::kLong);
+}
+
+SegmentationScores scores_from_confusion(const at::Tensor& confusion) {
+  SegmentationScores s;
+  s.confusion = confusion.to(at::kLong).cpu();
+  auto c = s.confusion.to(at::kDouble);
+  auto tp = c.diagonal();
+  auto denom = c.sum(0) + c.sum(1) - tp;  // TP + FP + FN
+  double sum = 0;
+  int n = 0;
+  for (int64_t k = 0; k < c.size(0); ++k) {
+    const double d = denom[k].item<double>();
+    const double iou = d > 0 ? tp[k].item<double>() / d : std::numeric_limits<double>::quiet_NaN();
+    s.per_class_iou.push_back(iou);
+    if (!std::isnan(iou)) { sum += iou; ++n; }
+  }
+  s.miou = n > 0 ? sum / n : std::numeric_limits<double>::quiet_NaN();
+  const double total = c.sum().item<double>();
+  s.pixel_accuracy = total > 0 ? tp.sum().item<double>() / total : std::numeric_limits<double>::quiet_NaN();
+  return s;
+}
+
+namespace {
+
+std::string json_number(double v) {
+  if (std::isnan(v)) return "null";
+  std::ostringstream os;
+  os << std::setprecision(10) << v;
+  return os.str();
+}
+
+void write_results(const std::string& run_dir, const EvaluationSetup& setup,
+                   const SegmentationScores& s, int64_t images, int64_t height, int64_t width) {
+  const auto& names = data::class_names();
+  {
+    std::ostringstream js;
+    js << "{\n  \"miou\": " << json_number(s.miou) << ",\n  \"pixel_acc\": "
+       << json_number(s.pixel_accuracy) << ",\n  \"per_class_iou\": {";
+    for (size_t k = 0; k < names.size(); ++k)
+      js << (k ? ", " : "") << "\"" << names[k] << "\": " << json_number(s.per_class_iou[k]);
+    js << "},\n  \"images\": " << images << ",\n  \"split\": \"" << setup.split
+       << "\",\n  \"resolution\": [" << height << ", " << width << "]\n}\n";
+    AtomicFile f(run_dir + "/eval.json");
+    { std::ofstream os(f.temp_path()); os << js.str(); }
+    f.commit();
+  }
+  {
+    std::ostringstream md;
+    md << "# Segmentation evaluation\n\n" << images << " images of split `" << setup.split
+       << "` at " << height << "x" << width << ".\n\n| metric | value |\n|---|---|\n"
+       << "| mIoU | " << std::fixed << std::setprecision(4) << s.miou << " |\n| pixel accuracy | "
+       << s.pixel_accuracy << " |\n\n| class | IoU |\n|---|---|\n";
+    for (size_t k = 0; k < names.size(); ++k)
+      md << "| " << names[k] << " | "
+         << (std::isnan(s.per_class_iou[k]) ? std::string("n/a") : json_number(s.per_class_iou[k]))
+         << " |\n";
+    AtomicFile f(run_dir + "/eval.md");
+    { std::ofstream os(f.temp_path()); os << md.str(); }
+    f.commit();
+  }
+  {
+    AtomicFile f(run_dir + "/eval.h5");
+    {
+      auto h = h5::File::create(f.temp_path());
+      h5::write_tensor(h, "/eval/confusion", s.confusion);
+      h5::write_tensor(h, "/eval/per_class_iou", at::tensor(s.per_class_iou, at::kDouble));
+      h5::write_strings(h, "/eval/class_names", names);
+      h5::set_attr(h, "/eval", "miou", s.miou);
+      h5::set_attr(h, "/eval", "pixel_acc", s.pixel_accuracy);
+      h5::set_attr(h, "/eval", "images", images);
+      h5::set_attr(h, "/eval", "split", setup.split);
+      h5::set_attr(h, "/eval", "data", setup.data);
+      h.close();
+    }
+    f.commit();
+  }
+}
+
+}  // namespace
+
+SegmentationScores run_evaluation(const EvaluationSetup& setup) {
+  const auto& world = dist::world();
+  models::HeadSet heads;
+  heads.segmentation = true;
+  LoadedRun run = load_run(setup.model_run, heads, setup.device);
+  data::Cache cache(setup.data);
+  const int64_t n = cache.size(setup.split);
+  std::unique_ptr<data::Cache> full;
+  if (!setup.full_res_labels.empty()) {
+    full = std::make_unique<data::Cache>(setup.full_res_labels);
+    if (full->size(setup.split) != n || full->names(setup.split) != cache.names(setup.split))
+      bad_input("--full-res-labels ", setup.full_res_labels, ": split '", setup.split,
+                "' does not hold the same images as ", setup.data);
+  }
+  const int64_t C = run.network->config().segmentation_classes;
+  at::Tensor confusion = at::zeros({C, C}, at::kLong);
+
+  // Rank r takes images r, r + N, r + 2N, ...: every image once, no collective inside the loop.
+  std::vector<int64_t> mine;
+  for (int64_t i = world.rank; i < n; i += world.size) mine.push_back(i);
+  Progress progress("evaluate", int64_t(mine.size()), "img");
+  torch::NoGradGuard no_grad;
+  for (size_t start = 0; start < mine.size(); start += size_t(setup.batch_size)) {
+    std::vector<int64_t> idx(mine.begin() + start,
+                             mine.begin() + std::min(mine.size(), start + size_t(setup.batch_size)));
+    data::Batch batch = cache.read(setup.split, idx);
+    auto x = data::normalize(data::to_unit_float(batch.images.to(setup.device)));
+    auto logits = run.network->segmentation->forward(run.network->encoder->forward(x));
+    at::Tensor labels = batch.labels;
+    if (full) {
+      labels = full->read(setup.split, idx).labels;
+      logits = torch::nn::functional::interpolate(
+          logits, torch::nn::functional::InterpolateFuncOptions()
+                      .size(std::vector<int64_t>{labels.size(1), labels.size(2)})
+                      .mode(torch::kBilinear)
+                      .align_corners(false));
+    }
+    confusion += confusion_matrix(logits.argmax(1).cpu(), labels, C);
+    progress.advance(int64_t(idx.size()));
+  }
+  progress.finish();
+  dist::cpu_communicator()->all_reduce(confusion, dist::ReduceOp::Sum);
+  SegmentationScores scores = scores_from_confusion(confusion);
+  fs::path run_dir = fs::is_directory(setup.model_run) ? fs::path(setup.model_run)
+                                                        : fs::path(run.checkpoint).parent_path().parent_path();
+  if (world.rank == 0) {
+    const int64_t h = full ? full->height() : cache.height(), w = full ? full->width() : cache.width();
+    write_results(run_dir.string(), setup, scores, n, h, w);
+    log::info("mIoU ", scores.miou, ", pixel accuracy ", scores.pixel_accuracy, " over ", n,
+              " images (", run.method, " step ", run.step, ") -> ", (run_dir / "eval.json").string());
+  }
+  return scores;
+}
+
+}  // namespace loce::train

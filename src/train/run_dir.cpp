@@ -1,0 +1,116 @@
+#include "train/run_dir.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+#include "core/error.h"
+#include "train/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace loce::train {
+
+std::string checkpoints_dir(const std::string& run_dir) {
+  return (fs::path(run_dir) / "checkpoints").string();
+}
+
+std::string checkpoint_path(const std::string& run_dir, int64_t step) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "ckpt-%08lld.bin", static_cast<long long>(step));
+  return (fs::path(checkpoints_dir(run_dir)) / name).string();
+}
+
+std::string curves_path(const std::string& run_dir) { return (fs::path(run_dir) / "train.h5").string(); }
+std::string run_info_path(const std::string& run_dir) { return (fs::path(run_dir) / "run.json").string(); }
+
+std::vector<std::string> list_checkpoints(const std::string& run_dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(checkpoints_dir(run_dir), ec)) return out;
+  static const std::regex pattern(R"(ckpt-\d{8}\.bin)");
+  for (const auto& entry : fs::directory_iterator(checkpoints_dir(run_dir), ec))
+    if (entry.is_regular_file() && std::regex_match(entry.path().filename().string(), pattern))
+      out.push_back(entry.path().string());
+  std::sort(out.begin(), out.end());  // zero-padded steps sort by name
+  return out;
+}
+
+std::string newest_checkpoint(const std::string& run_dir) {
+  auto all = list_checkpoints(run_dir);
+  if (all.empty()) bad_input("no checkpoint in ", checkpoints_dir(run_dir));
+  return all.back();
+}
+
+std::string resolve_checkpoint(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) return path;
+  if (fs::is_directory(path, ec)) return newest_checkpoint(path);
+  bad_input("no run folder or checkpoint at ", path);
+}
+
+TrainConfig config_from_entries(const ConfigEntries& entries) {
+  TrainConfig c;
+  for (const auto& [key, value] : entries) {
+    auto as_int = [&, &key = key, &value = value]() -> int64_t {
+      try { return std::stoll(value); } catch (...) { bad_input("config key ", key, ": bad integer '", value, "'"); }
+    };
+    auto as_double = [&, &key = key, &value = value]() -> double {
+      try { return std::stod(value); } catch (...) { bad_input("config key ", key, ": bad number '", value, "'"); }
+    };
+    if (key == "method") c.method = value;
+    else if (key == "data") c.data = value;
+    else if (key == "split") c.split = value;
+    else if (key == "encoder_run") c.encoder_run = value;
+    else if (key == "seed") c.seed = uint64_t(std::stoull(value));
+    else if (key == "base_width") c.base_width = as_int();
+    else if (key == "depth") c.depth = as_int();
+    else if (key == "bilinear") c.bilinear = value == "1";
+    else if (key == "projector") c.projector = value;
+    else if (key == "classifier_hidden") c.classifier_hidden = as_int();
+    else if (key == "batch_size") c.batch_size = as_int();
+    else if (key == "steps") c.steps = as_int();
+    else if (key == "epochs") c.epochs = as_int();
+    else if (key == "optimizer") c.optimizer = value;
+    else if (key == "lr") c.lr = as_double();
+    else if (key == "weight_decay") c.weight_decay = as_double();
+    else if (key == "rpl_grid") c.task.rpl_grid = as_int();
+    else if (key == "image_height") c.image_height = as_int();
+    else if (key == "image_width") c.image_width = as_int();
+  }
+  return c;
+}
+
+LoadedRun load_run(const std::string& run_dir_or_checkpoint, const models::HeadSet& heads,
+                   const c10::Device& device) {
+  LoadedRun run;
+  run.checkpoint = resolve_checkpoint(run_dir_or_checkpoint);
+  RunState state = read_checkpoint(run.checkpoint);
+  run.method = state.method;
+  run.step = state.step;
+  run.entries = state.config;
+  run.config = config_from_entries(state.config);
+  run.network = models::Network(run.config.network_config(), heads);
+  std::istringstream bytes(state.model);
+  try {
+    torch::load(run.network, bytes);
+  } catch (const c10::Error& e) {
+    bad_input("checkpoint ", run.checkpoint, " (method ", state.method,
+              ") lacks a part the caller needs: ", e.what_without_backtrace());
+  }
+  run.network->to(device);
+  run.network->eval();
+  for (auto& p : run.network->parameters()) p.set_requires_grad(false);
+  return run;
+}
+
+models::UNetEncoder load_encoder(const std::string& run_dir_or_checkpoint,
+                                 const c10::Device& device) {
+  return load_run(run_dir_or_checkpoint, models::HeadSet{}, device).network->encoder;
+}
+
+}  // namespace loce::train

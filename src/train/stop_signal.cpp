@@ -1,0 +1,24 @@
+#include "train/stop_signal.h"
+
+#include <csignal>
+
+namespace loce::train {
+
+namespace {
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void on_stop_signal(int) { g_stop = 1; }  // async-signal-safe: one store
+}  // namespace
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGUSR2, &sa, nullptr);
+}
+
+bool stop_requested() { return g_stop != 0; }
+void clear_stop_request() { g_stop = 0; }
+
+}  // namespace loce::train

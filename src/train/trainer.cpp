@@ -1,0 +1,322 @@
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+
+#ifdef LOCE_HAVE_CUDA
+#include <ATen/cuda/CUDAGeneratorImpl.h>
+#endif
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <filesystem>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/hdf5.h"
+#include "core/log.h"
+#include "core/seed.h"
+#include "core/timer.h"
+#include "data/cache.h"
+#include "data/sampler.h"
+#include "dist/data_parallel.h"
+#include "dist/world.h"
+#include "train/autocast.h"
+#include "train/checkpoint.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+#include "train/run_dir.h"
+#include "train/stop_signal.h"
+
+namespace loce::train {
+
+namespace {
+
+// Stream ids for derive_seed: augmentations are (seed, rank, kAugmentStream + step).
+constexpr uint64_t kAugmentStream = uint64_t(1) << 32;
+
+std::string tensor_bytes(const at::Tensor& t) {
+  auto c = t.contiguous();
+  return std::string(static_cast<const char*>(c.data_ptr()), size_t(c.nbytes()));
+}
+
+at::Tensor bytes_tensor(const std::string& s) {
+  auto t = at::empty({int64_t(s.size())}, at::kByte);
+  std::memcpy(t.data_ptr(), s.data(), s.size());
+  return t;
+}
+
+void save_rng(RunState& st, const c10::Device& device) {
+  st.cpu_rng_state = tensor_bytes(at::detail::getDefaultCPUGenerator().get_state());
+#ifdef LOCE_HAVE_CUDA
+  if (device.is_cuda())
+    st.cuda_rng_state =
+        tensor_bytes(at::cuda::detail::getDefaultCUDAGenerator(device.index()).get_state());
+#endif
+}
+
+void restore_rng(const RunState& st, const c10::Device& device) {
+  if (!st.cpu_rng_state.empty())
+    at::Generator(at::detail::getDefaultCPUGenerator()).set_state(bytes_tensor(st.cpu_rng_state));
+#ifdef LOCE_HAVE_CUDA
+  if (device.is_cuda() && !st.cuda_rng_state.empty())
+    at::Generator(at::cuda::detail::getDefaultCUDAGenerator(device.index()))
+        .set_state(bytes_tensor(st.cuda_rng_state));
+#endif
+}
+
+void write_curves(const std::string& run_dir, const RunState& st) {
+  const std::string path = curves_path(run_dir);
+  AtomicFile file(path);
+  {
+    auto f = h5::File::create(file.temp_path());
+    const auto& c = st.curves;
+    const int64_t n = int64_t(c.step.size());
+    h5::write_tensor(f, "/train/step", at::from_blob(const_cast<int64_t*>(c.step.data()), {n}, at::kLong));
+    h5::write_tensor(f, "/train/loss", at::from_blob(const_cast<float*>(c.loss.data()), {n}, at::kFloat));
+    h5::write_tensor(f, "/train/lr", at::from_blob(const_cast<float*>(c.lr.data()), {n}, at::kFloat));
+    for (const auto& [name, values] : c.metrics)
+      h5::write_tensor(f, "/train/" + name,
+                       at::from_blob(const_cast<float*>(values.data()), {int64_t(values.size())}, at::kFloat));
+    h5::set_attr(f, "/train", "method", st.method);
+    h5::set_attr(f, "/train", "kind", st.kind);
+    h5::set_attr(f, "/train", "config", format_entries(st.config));
+    h5::set_attr(f, "/train", "config_hash", st.config_hash);
+    h5::set_attr(f, "/train", "git_revision", st.git_revision);
+    h5::set_attr(f, "/train", "step", st.step);
+    f.close();
+  }
+  file.commit();
+}
+
+void write_run_info(const std::string& run_dir, const RunState& st) {
+  auto quote = [](const std::string& s) {
+    std::string o = "\"";
+    for (char ch : s) {
+      if (ch == '"' || ch == '\\') o += '\\';
+      if (ch == '\n') { o += "\\n"; continue; }
+      o += ch;
+    }
+    return o + "\"";
+  };
+  std::ostringstream js;
+  js << "{\n  \"kind\": " << quote(st.kind) << ",\n  \"method\": " << quote(st.method)
+     << ",\n  \"config_hash\": " << quote(st.config_hash) << ",\n  \"git_revision\": "
+     << quote(st.git_revision) << ",\n  \"world_size\": " << st.world_size << ",\n  \"config\": {";
+  for (size_t i = 0; i < st.config.size(); ++i)
+    js << (i ? ",\n    " : "\n    ") << quote(st.config[i].first) << ": " << quote(st.config[i].second);
+  js << "\n  }\n}\n";
+  ensure_parent_dir(run_info_path(run_dir));
+  AtomicFile file(run_info_path(run_dir));
+  {
+    std::ofstream os(file.temp_path());
+    os << js.str();
+    if (!os) fail("cannot write ", file.temp_path());
+  }
+  file.commit();
+}
+
+std::string model_bytes(models::Network& net) {
+  std::ostringstream os;
+  torch::save(net, os);
+  return os.str();
+}
+
+void channels_last(torch::nn::Module& m) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : m.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+}
+
+}  // namespace
+
+TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, models::Network net,
+                          std::shared_ptr<torch::nn::Module> trained) {
+  TrainConfig cfg = setup.config;
+  const auto& world = dist::world();
+  const c10::Device device = setup.device;
+  auto comm = dist::make_communicator(device);
+  auto control = dist::cpu_communicator();
+  const bool root = world.rank == 0;
+
+  data::Cache cache(cfg.data);
+  cfg.world_size = world.size;
+  cfg.dataset_size = cache.size(cfg.split);
+  cfg.image_height = cache.height();
+  cfg.image_width = cache.width();
+  cfg.validate();
+  data::DistributedSampler sampler(cfg.dataset_size, world.rank, world.size, cfg.batch_size,
+                                   cfg.seed);
+  const int64_t per_epoch = sampler.batches_per_epoch();
+  const int64_t total = task.trains() ? (cfg.steps > 0 ? cfg.steps : cfg.epochs * per_epoch) : 0;
+
+  RunState st;
+  st.kind = setup.kind;
+  st.method = cfg.method;
+  st.config = cfg.entries();
+  st.config_hash = config_hash(st.config);
+  st.git_revision = LOCE_GIT_REVISION;
+  st.total_steps = total;
+  st.world_size = world.size;
+
+  net->to(device);
+  const bool cl = cfg.channels_last && device.is_cuda();
+  std::vector<at::Tensor> params;
+  for (auto& p : trained->parameters())
+    if (p.requires_grad()) params.push_back(p);
+  auto optimizer = make_optimizer(
+      params, {cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum, cfg.lars_eta});
+  WarmupCosine schedule{cfg.lr, cfg.warmup_steps, std::max<int64_t>(1, total), cfg.final_lr_fraction};
+
+  // ---- resume
+  auto existing = list_checkpoints(setup.run_dir);
+  if (!existing.empty() && !setup.resume)
+    bad_input(setup.run_dir, " already holds checkpoints (newest ", existing.back(),
+              "): pass --resume to continue it, or choose another --out");
+  if (setup.resume && !existing.empty()) {
+    RunState saved = read_checkpoint(existing.back());
+    check_resumable(saved.config, st.config);
+    if (saved.method != st.method)
+      bad_input("cannot resume: ", existing.back(), " is a '", saved.method, "' run, not '", st.method, "'");
+    std::istringstream mb(saved.model);
+    torch::load(net, mb);
+    net->to(device);
+    optimizer->load(saved.optimizer);
+    restore_rng(saved, device);
+    st.step = saved.step;
+    st.curves = saved.curves;
+    log::info("resuming ", existing.back(), " at step ", st.step, " of ", total);
+  } else if (setup.resume) {
+    log::info("--resume: no checkpoint in ", setup.run_dir, ", starting from step 0");
+  }
+  if (cl) channels_last(*net);
+  if (root) write_run_info(setup.run_dir, st);
+
+  std::unique_ptr<dist::DataParallel> dp;
+  if (task.trains() && world.size > 1) dp = std::make_unique<dist::DataParallel>(*trained, comm);
+
+  TrainOutcome out;
+  auto checkpoint = [&]() {
+    if (dp) dp->average_buffers();
+    st.epoch = st.step / std::max<int64_t>(1, per_epoch);
+    st.batch_in_epoch = st.step % std::max<int64_t>(1, per_epoch);
+    if (root) {
+      save_rng(st, device);
+      st.model = model_bytes(net);
+      st.optimizer = optimizer->save();
+      const std::string path = checkpoint_path(setup.run_dir, st.step);
+      write_checkpoint(path, st);
+      prune_checkpoints(setup.run_dir, cfg.keep_checkpoints);
+      write_curves(setup.run_dir, st);
+      st.model.clear();
+      st.optimizer.clear();
+      out.checkpoint = path;
+      log::debug("checkpoint ", path);
+    }
+    control->barrier();
+  };
+
+  if (!task.trains()) {  // the baseline: its initialisation is its final state
+    checkpoint();
+    out.step = 0;
+    return out;
+  }
+
+  install_stop_handlers();
+  Timer since_log, total_time;
+  int64_t images_since_log = 0, steps_this_run = 0;
+  std::vector<double> metric_sums;
+  double loss_sum = 0;
+  int64_t logged_steps = 0;
+  if (st.step > 0 && !st.curves.loss.empty()) out.first_loss = st.curves.loss.front();
+
+  while (st.step < total) {
+    // Every rank must agree to stop at the same step.
+    at::Tensor stop = at::full({1}, int64_t(stop_requested()), at::kLong);
+    if (world.size > 1) control->all_reduce(stop, dist::ReduceOp::Max);
+    if (stop.item<int64_t>() != 0) {
+      log::info("stop signal: checkpointing at step ", st.step, " and exiting for requeue");
+      checkpoint();
+      out.interrupted = true;
+      out.step = st.step;
+      return out;
+    }
+
+    const int64_t epoch = st.step / per_epoch, b = st.step % per_epoch;
+    if (sampler.epoch() != epoch) sampler.set_epoch(epoch);
+    data::Batch batch = cache.read(cfg.split, sampler.batch(b));
+    at::Generator gen = make_generator(cfg.seed, uint64_t(world.rank), kAugmentStream + uint64_t(st.step));
+    ssl::TaskBatch tb = task.make_batch(batch, device, gen);
+    if (cl)
+      for (auto& x : tb.inputs) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+
+    const double lr = schedule(st.step);
+    optimizer->set_lr(lr);
+    task.set_train_mode(*net);
+    optimizer->zero_grad();
+    ssl::TaskLoss result;
+    {
+      Bf16Autocast autocast(cfg.bf16, device);
+      result = task.loss(*net, tb, *comm);
+    }
+    result.loss.backward();
+    if (dp) dp->synchronize_gradients();
+
+    // Loss and metrics averaged over ranks: one small collective per step.
+    std::vector<at::Tensor> scalars{result.loss.detach().to(at::kDouble).reshape({1})};
+    for (auto& m : result.metrics) scalars.push_back(m.second.to(at::kDouble).reshape({1}));
+    at::Tensor reduced = at::cat(scalars);
+    if (world.size > 1) comm->all_reduce(reduced, dist::ReduceOp::Avg);
+    reduced = reduced.cpu();
+    const double loss = reduced[0].item<double>();
+    if (!std::isfinite(loss))
+      fail("non-finite loss (", loss, ") at step ", st.step, " of the ", cfg.method,
+           " run; stopped without saving, the last good checkpoint is ",
+           out.checkpoint.empty() ? (existing.empty() ? std::string("none") : existing.back())
+                                  : out.checkpoint);
+    if (cfg.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(params, cfg.clip_grad_norm);
+    optimizer->step();
+
+    if (steps_this_run == 0 && st.step == 0) out.first_loss = float(loss);
+    out.last_loss = float(loss);
+    st.curves.step.push_back(st.step);
+    st.curves.loss.push_back(float(loss));
+    st.curves.lr.push_back(float(lr));
+    metric_sums.resize(result.metrics.size(), 0.0);
+    for (size_t i = 0; i < result.metrics.size(); ++i) {
+      const double v = reduced[int64_t(i) + 1].item<double>();
+      st.curves.metrics[result.metrics[i].first].push_back(float(v));
+      metric_sums[i] += v;
+    }
+    ++st.step;
+    ++steps_this_run;
+    images_since_log += cfg.batch_size * world.size;
+    loss_sum += loss;
+    ++logged_steps;
+
+    if (st.step % cfg.log_every == 0 || st.step == total) {
+      const double secs = since_log.seconds();
+      std::ostringstream line;
+      line << cfg.method << " step " << st.step << "/" << total << " loss "
+           << loss_sum / double(logged_steps) << " lr " << lr;
+      for (size_t i = 0; i < result.metrics.size(); ++i)
+        line << " " << result.metrics[i].first << " " << metric_sums[i] / double(logged_steps);
+      line << " " << (secs > 0 ? double(images_since_log) / secs : 0.0) << " img/s";
+      log::info(line.str());
+      since_log.reset();
+      images_since_log = 0;
+      loss_sum = 0;
+      logged_steps = 0;
+      std::fill(metric_sums.begin(), metric_sums.end(), 0.0);
+    }
+    if (st.step % cfg.checkpoint_every == 0 || st.step == total) checkpoint();
+  }
+  const double secs = total_time.seconds();
+  out.step = st.step;
+  out.images_per_second =
+      secs > 0 ? double(steps_this_run * cfg.batch_size * world.size) / secs : 0.0;
+  return out;
+}
+
+}  // namespace loce::train
