@@ -1,15 +1,25 @@
 // loce embed: Local Concept Embeddings (src/loce). Thin: flags -> OptimizerSettings -> engine.
+#include <torch/torch.h>
+
 #include "app/command.h"
 #include "core/error.h"
+#include "data/augment.h"
+#include "data/cache.h"
 #include "dist/world.h"
+#include "loce/extraction.h"
 #include "loce/from_activations.h"
 #include "loce/settings.h"
+#include "train/run_dir.h"
 
 namespace loce::app {
 namespace {
 
 struct EmbedOptions {
   std::string from_activations, out;
+  std::string model, data, split = "val";
+  std::vector<std::string> concepts;
+  int level = -1;
+  int64_t batch_size = 8;
   std::string mode = "reference", mask_resize = "area";
   embedding::OptimizerSettings settings;
   int64_t grid = 100;
@@ -21,9 +31,18 @@ RunFn setup_embed(CLI::App& cli) {
   auto& s = o->settings;
   auto* sub = cli.add_subcommand(
       "embed", "Optimise one LoCE per (image, concept) pair; mpirun -np N shards the pairs");
-  sub->add_option("--from-activations", o->from_activations,
-                  "HDF5 with /activations [P,C,h,w] and /masks [P,H,W] (one row per pair)")
-      ->required()->check(CLI::ExistingFile);
+  auto* from = sub->add_option("--from-activations", o->from_activations,
+                               "HDF5 with /activations [P,C,h,w] and /masks [P,H,W] (one row per pair)")
+                    ->check(CLI::ExistingFile);
+  auto* model = sub->add_option("--model", o->model, "Pretrained run folder (or checkpoint) whose encoder is probed");
+  from->excludes(model);
+  sub->add_option("--data", o->data, "Dataset cache (with --model)");
+  sub->add_option("--split", o->split, "Cache split (with --model)")->capture_default_str();
+  sub->add_option("--concepts", o->concepts,
+                  "Concepts by class name (default: road, building, vegetation, car, person)")
+      ->delimiter(',');
+  sub->add_option("--level", o->level, "Encoder level to probe (-1: the deepest)")->capture_default_str();
+  sub->add_option("--batch-size", o->batch_size, "Images per encoder forward pass")->capture_default_str();
   sub->add_option("--out", o->out, "Output LoCE HDF5 file")->required();
   sub->add_option("--mode", o->mode,
                   "reference: the published implementation (100x100 grid, pseudo-BCE); "
@@ -55,7 +74,39 @@ RunFn setup_embed(CLI::App& cli) {
     s.grid_h = s.grid_w = o->grid;
     s.memory_budget_bytes = int64_t(o->memory_budget_mib * 1024 * 1024);
     auto comm = dist::cpu_communicator();
-    embedding::embed_from_activations(o->from_activations, o->out, s, ctx.device, *comm);
+    if (!o->from_activations.empty()) {
+      embedding::embed_from_activations(o->from_activations, o->out, s, ctx.device, *comm);
+      return 0;
+    }
+    if (o->model.empty() || o->data.empty())
+      bad_input("embed: give --from-activations FILE, or --model RUN_DIR with --data CACHE");
+    // The encoder of a run over a split of the cache; images are fed as in training.
+    auto cache = std::make_shared<data::Cache>(o->data);
+    auto encoder = train::load_encoder(o->model, ctx.device);
+    embedding::EncoderSplit split;
+    split.images = cache->size(o->split);
+    split.image_names = cache->names(o->split);
+    split.model_run = o->model;
+    split.layer = "encoder level " + std::to_string(o->level);
+    split.method = train::load_run(o->model, {}, c10::Device(c10::kCPU)).method;
+    const std::string split_name = o->split;
+    const int level = o->level;
+    const int64_t batch = std::max<int64_t>(1, o->batch_size);
+    const c10::Device device = ctx.device;
+    split.activations = [cache, encoder, split_name, level, batch, device](int64_t first, int64_t count) mutable {
+      torch::NoGradGuard no_grad;
+      std::vector<at::Tensor> parts;
+      for (int64_t i = first; i < first + count; i += batch) {
+        int64_t n = std::min(batch, first + count - i);
+        at::Tensor x = data::normalize(data::to_unit_float(cache->read_range(split_name, i, n).images)).to(device);
+        parts.push_back(embedding::select_level(encoder->forward(x), level));
+      }
+      return torch::cat(parts, 0);
+    };
+    split.labels = [cache, split_name](int64_t first, int64_t count) {
+      return cache->read_range(split_name, first, count).labels;
+    };
+    embedding::embed_encoder(split, embedding::parse_concepts(o->concepts), o->out, s, ctx.device, *comm);
     return 0;
   };
 }
