@@ -10,16 +10,16 @@ using namespace loce;
 namespace fs = std::filesystem;
 
 namespace {
-test::RunResult loce(const std::string& args) {
+test::RunResult run_loce(const std::string& args) {
   return test::run_command(test::loce_binary() + " " + args);
 }
 }  // namespace
 
 TEST(Cli, VersionAndHelp) {
-  auto r = loce("--version");
+  auto r = run_loce("--version");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("loce "), std::string::npos);
-  r = loce("--help");
+  r = run_loce("--help");
   EXPECT_EQ(r.exit_code, 0);
   for (const char* cmd : {"prepare", "stats", "run"})
     EXPECT_NE(r.output.find(cmd), std::string::npos) << cmd << "\n" << r.output;
@@ -28,7 +28,7 @@ TEST(Cli, VersionAndHelp) {
 TEST(Cli, UnknownConfigKeyIsAnError) {
   std::string dir = test::temp_dir("cli");
   std::ofstream(dir + "/c.toml") << "seed = 3\nthreds = 2\n";
-  auto r = loce("--config " + dir + "/c.toml stats --cache x.h5");
+  auto r = run_loce("--config " + dir + "/c.toml stats --cache x.h5");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("threds"), std::string::npos) << r.output;
 }
@@ -36,7 +36,7 @@ TEST(Cli, UnknownConfigKeyIsAnError) {
 TEST(Cli, UnknownKeyInSubcommandSectionIsAnError) {
   std::string dir = test::temp_dir("cli");
   std::ofstream(dir + "/c.toml") << "[stats]\nsplit = \"val\"\nsplitt = \"train\"\n";
-  auto r = loce("--config " + dir + "/c.toml stats --cache x.h5");
+  auto r = run_loce("--config " + dir + "/c.toml stats --cache x.h5");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("splitt"), std::string::npos) << r.output;
 }
@@ -48,17 +48,17 @@ TEST(Cli, ConfigValuesApplyAndFlagsOverrideThem) {
   std::string dir = test::temp_dir("cli");
   std::ofstream(dir + "/c.toml") << "log-level = \"warn\"\n[stats]\nsplit = \"train\"\n";
   // The config's split (train) does not exist in the fixture: the error proves it was read.
-  auto r = loce("--config " + dir + "/c.toml stats --cityscapes " + root);
+  auto r = run_loce("--config " + dir + "/c.toml stats --cityscapes " + root);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("leftImg8bit/train"), std::string::npos) << r.output;
   // The flag overrides it.
-  r = loce("--config " + dir + "/c.toml stats --cityscapes " + root + " --split val --json");
+  r = run_loce("--config " + dir + "/c.toml stats --cityscapes " + root + " --split val --json");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("\"images\": 1"), std::string::npos) << r.output;
 }
 
 TEST(Cli, MissingDatasetFolderIsOneClearLine) {
-  auto r = loce("stats --cityscapes /no/such/cityscapes --split val");
+  auto r = run_loce("stats --cityscapes /no/such/cityscapes --split val");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("error: Cityscapes folder not found: /no/such/cityscapes"),
             std::string::npos) << r.output;
@@ -68,10 +68,10 @@ TEST(Cli, MissingDatasetFolderIsOneClearLine) {
 }
 
 TEST(Cli, BadValuesAreRejected) {
-  EXPECT_NE(loce("--device tpu stats --cache x.h5").exit_code, 0);
-  EXPECT_NE(loce("--log-level loud stats --cache x.h5").exit_code, 0);
+  EXPECT_NE(run_loce("--device tpu stats --cache x.h5").exit_code, 0);
+  EXPECT_NE(run_loce("--log-level loud stats --cache x.h5").exit_code, 0);
   std::string dir = test::temp_dir("cli");
-  auto r = loce("prepare --cityscapes " + dir + " --out " + dir + "/c.h5 --height 0");
+  auto r = run_loce("prepare --cityscapes " + dir + " --out " + dir + "/c.h5 --height 0");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("must be positive"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir + "/c.h5"));
@@ -81,7 +81,7 @@ TEST(Cli, StatsOnTheRealFixtureFrame) {
   std::string shared = test::shared_dir();
   std::string root = shared + "/fixtures/pseudo_cityscapes";
   if (shared.empty() || !fs::is_directory(root)) GTEST_SKIP() << "shared/fixtures not found";
-  auto r = loce("stats --cityscapes " + root + " --split val");
+  auto r = run_loce("stats --cityscapes " + root + " --split val");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("1 images, 32768 pixels"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("road"), std::string::npos);
