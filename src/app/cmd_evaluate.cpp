@@ -1,0 +1,30 @@
+// loce evaluate: mIoU, per-class IoU and pixel accuracy of a fine-tuned run (train/evaluation.h).
+#include "app/command.h"
+#include "train/evaluation.h"
+
+namespace loce::app {
+namespace {
+
+RunFn setup_evaluate(CLI::App& cli) {
+  auto o = std::make_shared<train::EvaluationSetup>();
+  auto* sub = cli.add_subcommand("evaluate", "Evaluate a fine-tuned run on a split of the cache");
+  sub->add_option("--model", o->model_run, "Fine-tuned run folder (or checkpoint)")->required()
+      ->check(CLI::ExistingPath);
+  sub->add_option("--data", o->data, "Dataset cache (HDF5)")->required()->check(CLI::ExistingFile);
+  sub->add_option("--split", o->split, "Split to evaluate")->capture_default_str();
+  sub->add_option("--full-res-labels", o->full_res_labels,
+                  "Cache of the same images at full resolution: score upsampled predictions "
+                  "against its labels (official protocol)")->check(CLI::ExistingFile);
+  sub->add_option("--batch-size", o->batch_size, "Images per forward pass")->capture_default_str();
+  return [o](const Context& ctx) {
+    train::EvaluationSetup setup = *o;
+    setup.device = ctx.device;
+    train::run_evaluation(setup);
+    return 0;
+  };
+}
+
+const CommandRegistration registration("evaluate", setup_evaluate);
+
+}  // namespace
+}  // namespace loce::app

@@ -1,0 +1,75 @@
+// Data-parallel training under mpirun: every method lowers its loss with two ranks, and the ranks
+// end with identical weights. (The global-batch Barlow Twins loss is checked against one rank in
+// tests/ssl/mpi_barlow_loss.cpp.)
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/hdf5.h"
+#include "dist/world.h"
+#include "support/test_support.h"
+#include "train/inspect.h"
+#include "train/pretrain.h"
+#include "train/run_dir.h"
+#include "train/synthetic_cache.h"
+#include "train/tiny_config.h"
+
+using namespace loce;
+
+namespace {
+
+// A folder every rank sees: rank 0 makes it, the others learn its name.
+std::string shared_temp_dir(const std::string& tag) {
+  auto comm = dist::cpu_communicator();
+  std::string dir = comm->rank() == 0 ? test::temp_dir(tag) : std::string();
+  comm->broadcast_bytes(dir, 0);
+  return dir;
+}
+
+std::string cache_path() {
+  static std::string path;
+  if (path.empty()) {
+    path = shared_temp_dir("mpi_cache") + "/cache.h5";
+    if (dist::world().rank == 0) test::write_synthetic_cache(path, 48, 8);
+    dist::cpu_communicator()->barrier();
+  }
+  return path;
+}
+
+}  // namespace
+
+class MpiTraining : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(MpiTraining, LossGoesDownAndRanksAgree) {
+  auto comm = dist::cpu_communicator();
+  ASSERT_GT(comm->size(), 1) << "run this under mpirun -np 2";
+  const std::string method = GetParam();
+  auto config = test::tiny_config(method, cache_path());
+  config.batch_size = 8;  // per rank: the same global batch as the one-rank tests
+  if (method == "barlow") config.steps = 24;
+  if (method == "rpl") config.steps = 48;
+  auto run = shared_temp_dir("mpi_run_" + method);
+  auto task = ssl::make_pretext_task(method, config.task);
+  auto net = train::initial_network(config, task->heads());
+  train::TrainerSetup setup{config, run, "pretrain", false, torch::kCPU};
+  auto outcome = train::run_training(setup, *task, net, net.ptr());
+  EXPECT_EQ(outcome.step, config.steps);
+  // The curve rank 0 wrote (every rank has passed the final checkpoint's barrier).
+  auto f = h5::File::open(train::curves_path(run));
+  auto loss = h5::read_tensor(f, "/train/loss");
+  ASSERT_EQ(loss.numel(), config.steps);
+  EXPECT_LT(loss.slice(0, -4).mean().item<float>(), loss.slice(0, 0, 4).mean().item<float>())
+      << method << ": " << loss;
+  // Identical weights on every rank (gradients averaged, buffers averaged at the checkpoint).
+  auto digests = comm->all_gather_bytes(train::state_digest(*net));
+  EXPECT_EQ(digests.front(), digests.back()) << method;
+  if (comm->rank() == 0) {
+    auto s = train::summarize_checkpoint(run);
+    EXPECT_EQ(s.world_size, comm->size());
+    EXPECT_EQ(s.digest, digests.front());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, MpiTraining, ::testing::Values("barlow", "dae", "rpl"));

@@ -1,0 +1,127 @@
+// Resume is exact: a real `loce pretrain` process killed with SIGKILL after a checkpoint and
+// resumed ends with bit-identical weights (SHA-256 of every parameter and buffer) and loss curve
+// to an uninterrupted run; SIGTERM checkpoints and exits with the requeue code; a resume with a
+// changed config is refused naming the key.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "core/error.h"
+#include "core/hdf5.h"
+#include "support/test_support.h"
+#include "train/run_dir.h"
+#include "train/stop_signal.h"
+#include "train/synthetic_cache.h"
+
+using namespace loce;
+
+namespace {
+
+constexpr int kSteps = 16;
+
+std::string pretrain_command(const std::string& cache, const std::string& out,
+                             const std::string& extra = "") {
+  return test::loce_binary() + " --seed 5 --threads 1 --log-level warn pretrain --method dae --data " +
+         cache + " --out " + out + " --steps " + std::to_string(kSteps) +
+         " --checkpoint-every 2 --keep-checkpoints 3 --base-width 8 --depth 3 --batch-size 8"
+         " --lr 0.003 --warmup-steps 2 " + extra;
+}
+
+// Starts `command` and returns its pid (the shell execs it, so the pid is loce's).
+pid_t spawn(const std::string& command) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + command + " > /dev/null 2>&1").c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits until the run has a checkpoint, then sends `sig`; returns the wait status.
+int signal_after_first_checkpoint(pid_t pid, const std::string& run, int sig) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (train::list_checkpoints(run).empty() && std::chrono::steady_clock::now() < deadline) {
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;  // ended on its own
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, sig);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+std::string digest(const std::string& run) {
+  auto r = test::run_command(test::loce_binary() + " inspect --json " + run);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  auto at = r.output.find("\"sha256\": \"");
+  return at == std::string::npos ? "" : r.output.substr(at + 11, 64);
+}
+
+at::Tensor curve(const std::string& run) {
+  auto f = h5::File::open(train::curves_path(run));
+  return h5::read_tensor(f, "/train/loss");
+}
+
+class Resume : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = test::temp_dir("resume");
+    cache_ = dir_ + "/cache.h5";
+    test::write_synthetic_cache(cache_, 40, 0);
+    auto r = test::run_command(pretrain_command(cache_, dir_ + "/straight"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    straight_digest_ = digest(dir_ + "/straight");
+  }
+  static std::string dir_, cache_, straight_digest_;
+};
+std::string Resume::dir_, Resume::cache_, Resume::straight_digest_;
+
+}  // namespace
+
+TEST_F(Resume, KilledWithSigkillAndResumedIsBitIdentical) {
+  const std::string run = dir_ + "/killed";
+  int status = signal_after_first_checkpoint(spawn(pretrain_command(cache_, run)), run, SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "the run finished before it could be killed; status " << status;
+  auto left = train::list_checkpoints(run);
+  ASSERT_FALSE(left.empty());
+  ASSERT_NE(left.back(), train::checkpoint_path(run, kSteps));
+  auto r = test::run_command(pretrain_command(cache_, run, "--resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(digest(run), straight_digest_);
+  EXPECT_TRUE(torch::equal(curve(run), curve(dir_ + "/straight")));
+}
+
+TEST_F(Resume, SigtermCheckpointsExitsForRequeueAndResumesExactly) {
+  const std::string run = dir_ + "/term";
+  int status = signal_after_first_checkpoint(spawn(pretrain_command(cache_, run)), run, SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), train::kExitRequeue);
+  auto r = test::run_command(pretrain_command(cache_, run, "--resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(digest(run), straight_digest_);
+}
+
+TEST_F(Resume, AChangedConfigIsRefusedNamingTheKey) {
+  auto r = test::run_command(pretrain_command(cache_, dir_ + "/straight", "--resume --weight-decay 0.5"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("'weight_decay'"), std::string::npos) << r.output;
+  auto again = test::run_command(pretrain_command(cache_, dir_ + "/straight"));
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.output.find("--resume"), std::string::npos) << again.output;
+}
+
+TEST_F(Resume, InspectPrintsTheRunState) {
+  auto r = test::run_command(test::loce_binary() + " inspect " + dir_ + "/straight");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* s : {"method          dae", "step            16 / 16", "format version  1",
+                        "state sha256", "lr = 0.003"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
+}

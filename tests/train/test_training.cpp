@@ -1,0 +1,168 @@
+// Every method trains on the synthetic dataset (tiny: 32x64 images, base width 8) in-process,
+// as a world of one; fine-tuning and evaluation run on top of a pretrained encoder.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/hdf5.h"
+#include "dist/world.h"
+#include "ssl/task.h"
+#include "support/test_support.h"
+#include "train/evaluation.h"
+#include "train/finetune.h"
+#include "train/inspect.h"
+#include "train/pretrain.h"
+#include "train/run_dir.h"
+#include "train/synthetic_cache.h"
+#include "train/tiny_config.h"
+
+using namespace loce;
+
+namespace {
+
+class Training : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    static char name[] = "test_train";
+    static char* args[] = {name, nullptr};
+    int argc = 1;
+    char** argv = args;
+    dist::init_world(&argc, &argv);
+    cache_ = test::temp_dir("train_cache") + "/cache.h5";
+    test::write_synthetic_cache(cache_, 48, 12);
+  }
+  static std::string cache_;
+};
+std::string Training::cache_;
+
+std::vector<float> losses(const std::string& run_dir) {
+  auto f = h5::File::open(train::curves_path(run_dir));
+  auto t = h5::read_tensor(f, "/train/loss");
+  return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+}
+
+float mean(const std::vector<float>& v, size_t from, size_t to) {
+  double s = 0;
+  for (size_t i = from; i < to; ++i) s += v[i];
+  return float(s / double(to - from));
+}
+
+}  // namespace
+
+class PretextTraining : public Training, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(PretextTraining, LossGoesDownAndTheRunFolderIsComplete) {
+  const std::string method = GetParam();
+  auto config = test::tiny_config(method, cache_);
+  // Barlow Twins and the 9-way patch classifier need more steps than the denoiser to show it.
+  if (method == "barlow") config.steps = 24;
+  if (method == "rpl") config.steps = 48;
+  auto run = test::temp_dir("run_" + method);
+  auto outcome = train::run_pretraining(config, run, false, torch::kCPU);
+  EXPECT_EQ(outcome.step, config.steps);
+  EXPECT_FALSE(outcome.interrupted);
+  auto l = losses(run);
+  ASSERT_EQ(int64_t(l.size()), config.steps);
+  for (float v : l) EXPECT_TRUE(std::isfinite(v));
+  EXPECT_LT(mean(l, l.size() - 4, l.size()), mean(l, 0, 4)) << method << ": first " << l.front()
+                                                            << " last " << l.back();
+  // Two checkpoints kept (every 6 steps, keep 2), the newest at the end.
+  auto ckpts = train::list_checkpoints(run);
+  EXPECT_EQ(ckpts.size(), 2u);
+  EXPECT_EQ(ckpts.back(), train::checkpoint_path(run, config.steps));
+  auto s = train::summarize_checkpoint(run);
+  EXPECT_EQ(s.method, method);
+  EXPECT_EQ(s.step, config.steps);
+  EXPECT_EQ(s.digest.size(), 64u);
+  std::ifstream info(train::run_info_path(run));
+  std::stringstream text;
+  text << info.rdbuf();
+  EXPECT_NE(text.str().find("\"method\": \"" + method + "\""), std::string::npos);
+  if (method == "rpl") {
+    auto f = h5::File::open(train::curves_path(run));
+    EXPECT_EQ(h5::read_tensor(f, "/train/accuracy").numel(), config.steps);
+    EXPECT_EQ(h5::attr_string(f, "/train", "method"), "rpl");
+  }
+  // The encoder loads for inference (what LoCE uses).
+  auto encoder = train::load_encoder(run, torch::kCPU);
+  auto feats = encoder->forward(torch::randn({1, 3, 32, 64}));
+  EXPECT_EQ(feats.back().size(1), 64);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, PretextTraining, ::testing::Values("barlow", "dae", "rpl"));
+
+TEST_F(Training, BaselineSavesItsInitialisationUntrained) {
+  auto config = test::tiny_config("baseline", cache_);
+  auto run = test::temp_dir("run_baseline");
+  auto outcome = train::run_pretraining(config, run, false, torch::kCPU);
+  EXPECT_EQ(outcome.step, 0);
+  auto s = train::summarize_checkpoint(run);
+  EXPECT_EQ(s.method, "baseline");
+  EXPECT_EQ(s.step, 0);
+  auto fresh = train::initial_network(config, models::HeadSet{});
+  EXPECT_EQ(s.digest, train::state_digest(*fresh));
+  EXPECT_EQ(losses(run).size(), 0u);
+}
+
+TEST_F(Training, ExistingRunNeedsResumeAndNonFiniteLossStopsWithoutSaving) {
+  auto config = test::tiny_config("dae", cache_);
+  config.steps = 2;
+  auto run = test::temp_dir("run_exists");
+  train::run_pretraining(config, run, false, torch::kCPU);
+  EXPECT_THROW(train::run_pretraining(config, run, false, torch::kCPU), InputError);
+
+  auto bad = test::tiny_config("dae", cache_);
+  bad.task.dae_sigma = std::nan("");
+  auto nan_run = test::temp_dir("run_nan");
+  try {
+    train::run_pretraining(bad, nan_run, false, torch::kCPU);
+    FAIL() << "a NaN loss did not stop the run";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("at step 0"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(train::list_checkpoints(nan_run).empty());
+}
+
+TEST_F(Training, FineTuningKeepsTheEncoderFrozenAndEvaluationScores) {
+  auto pre = test::tiny_config("dae", cache_);
+  auto pre_run = test::temp_dir("run_pre");
+  train::run_pretraining(pre, pre_run, false, torch::kCPU);
+
+  auto ft = test::tiny_config("finetune", cache_);
+  ft.encoder_run = pre_run;
+  ft.steps = 16;
+  ft.lr = 1e-2;
+  auto ft_run = test::temp_dir("run_ft");
+  train::run_finetuning(ft, ft_run, false, torch::kCPU);
+  auto l = losses(ft_run);
+  EXPECT_LT(mean(l, l.size() - 4, l.size()), mean(l, 0, 4));
+
+  // The encoder of the fine-tuned model is bit-identical to the pretrained one (BN buffers too).
+  auto pre_enc = train::load_encoder(pre_run, torch::kCPU);
+  auto ft_enc = train::load_encoder(ft_run, torch::kCPU);
+  EXPECT_EQ(train::state_digest(*pre_enc), train::state_digest(*ft_enc));
+
+  train::EvaluationSetup ev;
+  ev.model_run = ft_run;
+  ev.data = cache_;
+  auto scores = train::run_evaluation(ev);
+  EXPECT_GT(scores.pixel_accuracy, 0.2);
+  EXPECT_LE(scores.pixel_accuracy, 1.0);
+  EXPECT_GE(scores.miou, 0.0);
+  EXPECT_EQ(scores.per_class_iou.size(), 19u);
+  // Every val image counted once: at most all pixels, fewer by the ignored ones.
+  EXPECT_GT(scores.confusion.sum().item<int64_t>(), 12 * 32 * 64 / 2);
+  EXPECT_LE(scores.confusion.sum().item<int64_t>(), 12 * 32 * 64);
+  std::ifstream js(ft_run + "/eval.json");
+  std::stringstream text;
+  text << js.rdbuf();
+  for (const char* key : {"\"miou\"", "\"pixel_acc\"", "\"per_class_iou\"", "\"road\""})
+    EXPECT_NE(text.str().find(key), std::string::npos) << key;
+  EXPECT_TRUE(std::ifstream(ft_run + "/eval.md").good());
+  auto h = h5::File::open(ft_run + "/eval.h5");
+  EXPECT_EQ(h5::read_tensor(h, "/eval/confusion").sizes(), (std::vector<int64_t>{19, 19}));
+}

@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "core/error.h"
+#include "support/test_support.h"
+#include "train/checkpoint.h"
+#include "train/config.h"
+#include "train/evaluation.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+#include "train/run_dir.h"
+#include "train/sha256.h"
+
+using namespace loce;
+using namespace loce::train;
+
+TEST(Sha256, KnownVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex(std::string(1000, 'a')),
+            "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+}
+
+TEST(LrSchedule, WarmupThenCosineToTheFinalFraction) {
+  WarmupCosine s{1.0, 4, 14, 0.1};
+  EXPECT_NEAR(s(0), 0.25, 1e-12);
+  EXPECT_NEAR(s(3), 1.0, 1e-12);
+  EXPECT_NEAR(s(4), 1.0, 1e-12);
+  EXPECT_NEAR(s(9), 0.1 + 0.9 * 0.5, 1e-12);  // half-way through the cosine
+  EXPECT_NEAR(s(14), 0.1, 1e-12);
+}
+
+TEST(Config, ResumeRefusesAChangedKeyAndNamesIt) {
+  TrainConfig a;
+  a.method = "dae";
+  TrainConfig b = a;
+  b.log_every = 99;  // bookkeeping: fine
+  b.data = "/elsewhere/cache.h5";
+  EXPECT_NO_THROW(check_resumable(a.entries(), b.entries()));
+  EXPECT_EQ(config_hash(a.entries()), config_hash(b.entries()));
+  b.lr = 0.5;
+  try {
+    check_resumable(a.entries(), b.entries());
+    FAIL() << "a changed lr was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'lr'"), std::string::npos) << e.what();
+  }
+  EXPECT_NE(config_hash(a.entries()), config_hash(b.entries()));
+  EXPECT_THROW(parse_sizes("2048-x", "projector"), InputError);
+  EXPECT_EQ(parse_sizes("8-16", "projector"), (std::vector<int64_t>{8, 16}));
+}
+
+TEST(Evaluation, ConfusionMatrixAndScoresByHand) {
+  // 3 classes. gt:   0 0 1 1 2 255
+  //            pred: 0 1 1 1 0 2
+  auto gt = torch::tensor({0, 0, 1, 1, 2, 255}, torch::kUInt8);
+  auto pred = torch::tensor({0, 1, 1, 1, 0, 2}, torch::kLong);
+  auto cm = confusion_matrix(pred, gt, 3);
+  EXPECT_TRUE(torch::equal(cm, torch::tensor({{1, 1, 0}, {0, 2, 0}, {1, 0, 0}}, torch::kLong)));
+  auto s = scores_from_confusion(cm);
+  // IoU0 = 1 / (1 + 1 + 1) ; IoU1 = 2 / (2 + 1 + 0) ; IoU2 = 0 / (0 + 0 + 1)
+  EXPECT_NEAR(s.per_class_iou[0], 1.0 / 3, 1e-12);
+  EXPECT_NEAR(s.per_class_iou[1], 2.0 / 3, 1e-12);
+  EXPECT_NEAR(s.per_class_iou[2], 0.0, 1e-12);
+  EXPECT_NEAR(s.miou, 1.0 / 3, 1e-12);
+  EXPECT_NEAR(s.pixel_accuracy, 3.0 / 5, 1e-12);
+  // A class absent from labels and predictions is NaN and skipped in the mean.
+  auto s4 = scores_from_confusion(confusion_matrix(pred, gt, 4));
+  EXPECT_TRUE(std::isnan(s4.per_class_iou[3]));
+  EXPECT_NEAR(s4.miou, 1.0 / 3, 1e-12);
+}
+
+TEST(Optimizers, LarsStepByHand) {
+  // w = [3, 4] (|w| = 5) as a 2-D parameter, grad [0, 1], wd 0: q = eta * 5 / 1,
+  // mu = q * g, w' = w - lr * mu.
+  auto w = torch::tensor({{3.0, 4.0}}, torch::kDouble).requires_grad_(true);
+  auto b = torch::tensor({1.0}, torch::kDouble).requires_grad_(true);  // 1-D: plain momentum SGD
+  auto opt = make_optimizer({w, b}, {"lars", 0.1, 0.0, 0.9, 0.01});
+  (w * torch::tensor({{0.0, 1.0}}, torch::kDouble)).sum().add(b * 2.0).sum().backward();
+  opt->step();
+  EXPECT_NEAR(w[0][1].item<double>(), 4.0 - 0.1 * 0.05, 1e-12);
+  EXPECT_NEAR(w[0][0].item<double>(), 3.0, 1e-12);
+  EXPECT_NEAR(b[0].item<double>(), 1.0 - 0.1 * 2.0, 1e-12);
+  // State round trip: a restored optimiser continues identically.
+  auto saved = opt->save();
+  auto w2 = w.detach().clone().requires_grad_(true), b2 = b.detach().clone().requires_grad_(true);
+  auto opt2 = make_optimizer({w2, b2}, {"lars", 0.1, 0.0, 0.9, 0.01});
+  opt2->load(saved);
+  opt->zero_grad();
+  (w.sum() + b.sum()).backward();
+  (w2.sum() + b2.sum()).backward();
+  opt->step();
+  opt2->step();
+  EXPECT_TRUE(torch::equal(w, w2));
+  EXPECT_TRUE(torch::equal(b, b2));
+}
+
+TEST(Checkpoint, RoundTripAndNewestSelection) {
+  auto dir = test::temp_dir("ckpt");
+  RunState st;
+  st.kind = "pretrain";
+  st.method = "dae";
+  st.config = {{"lr", "0.1"}, {"method", "dae"}};
+  st.step = 7;
+  st.curves.step = {0, 1};
+  st.curves.loss = {2.0f, 1.5f};
+  st.curves.lr = {0.1f, 0.1f};
+  st.curves.metrics["accuracy"] = {0.1f, 0.2f};
+  st.model = std::string("\0\1\2bytes", 8);
+  write_checkpoint(checkpoint_path(dir, 7), st);
+  st.step = 12;
+  write_checkpoint(checkpoint_path(dir, 12), st);
+  // A leftover temporary file of an interrupted write is not a checkpoint.
+  { std::ofstream(checkpoints_dir(dir) + "/ckpt-00000099.bin.tmp-123") << "partial"; }
+  EXPECT_EQ(list_checkpoints(dir).size(), 2u);
+  EXPECT_EQ(newest_checkpoint(dir), checkpoint_path(dir, 12));
+  auto back = read_checkpoint(newest_checkpoint(dir));
+  EXPECT_EQ(back.step, 12);
+  EXPECT_EQ(back.format_version, kCheckpointFormat);
+  EXPECT_EQ(back.model, st.model);
+  EXPECT_EQ(back.curves.metrics.at("accuracy"), st.curves.metrics.at("accuracy"));
+  EXPECT_EQ(back.config, st.config);
+  prune_checkpoints(dir, 1);
+  EXPECT_EQ(list_checkpoints(dir), std::vector<std::string>{checkpoint_path(dir, 12)});
+  { std::ofstream(dir + "/garbage.bin") << "not a checkpoint"; }
+  EXPECT_THROW(read_checkpoint(dir + "/garbage.bin"), InputError);
+  EXPECT_THROW(newest_checkpoint(test::temp_dir("empty")), InputError);
+}

@@ -1,0 +1,7 @@
+loce_mpi_test(train.mpi_training_np2 2 test_train_mpi)
+# The training CLI end to end under mpirun -np 2 (synth, prepare, pretrain x4, finetune,
+# evaluate, inspect).
+add_test(NAME train.cli_pipeline_np2
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/train/cli_pipeline.sh $<TARGET_FILE:loce> ${LOCE_MPIRUN})
+set_tests_properties(train.cli_pipeline_np2 PROPERTIES ENVIRONMENT "${LOCE_TEST_ENV}" TIMEOUT 600
+                                                       PROCESSORS 2 LABELS mpi)
