@@ -140,7 +140,9 @@ TEST(Synth, SkyAboveRoadAndNearThingsLower) {
       }
     }
     ASSERT_GT(n_road, 0) << "image " << i;
-    if (n_sky > 0) EXPECT_LT(sky_rows / n_sky + 10, road_rows / n_road) << "image " << i;
+    if (n_sky > 0) {
+      EXPECT_LT(sky_rows / n_sky + 10, road_rows / n_road) << "image " << i;
+    }
     // The bottom row is never sky, the top row never road.
     for (int x = 0; x < sc.width; ++x) {
       EXPECT_NE(sc.label_ids[x], road);
