@@ -18,6 +18,7 @@ std::string shared_dir() {
     const char* v = std::getenv(var);
     if (v && *v && fs::is_directory(v)) return v;
   }
+  if (fs::is_directory(LOCE_TEST_SHARED_DIR)) return LOCE_TEST_SHARED_DIR;
   return "";
 }
 
@@ -43,7 +44,7 @@ std::string temp_dir(const std::string& tag) {
 
 std::string loce_binary() {
   const char* v = std::getenv("LOCE_BINARY");
-  return v ? v : "loce";
+  return v && *v ? v : LOCE_TEST_BINARY;
 }
 
 RunResult run_command(const std::string& command_line) {
