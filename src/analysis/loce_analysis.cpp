@@ -15,6 +15,7 @@
 #include "core/hdf5.h"
 #include "core/log.h"
 #include "core/timer.h"
+#include "core/version.h"
 
 namespace loce::analysis {
 
@@ -169,7 +170,7 @@ void write_analysis(const std::string& path, const AnalysisResult& r, const Anal
     h5::set_attr(f, "/analysis", "source", r.source_path);
     h5::set_attr(f, "/analysis", "layer", r.layer);
     h5::set_attr(f, "/analysis", "concepts", r.concept_names);
-    h5::set_attr(f, "/analysis", "git_revision", std::string(LOCE_GIT_REVISION));
+    h5::set_attr(f, "/analysis", "git_revision", std::string(loce::git_revision()));
     h5::set_attr(f, "/analysis", "covariance_type", to_string(o.covariance_type));
     h5::set_attr(f, "/analysis", "seed", int64_t(o.seed));
     h5::set_attr(f, "/analysis", "mixed_precision", int64_t(o.mixed_precision));

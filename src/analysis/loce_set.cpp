@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/version.h"
 #include "data/labels.h"
 
 namespace loce::analysis {
@@ -126,7 +127,7 @@ void write_loce_set(const std::string& path, const at::Tensor& vectors, const at
     h5::set_attr(f, "/loce", "concepts", concept_names);
     h5::set_attr(f, "/loce", "method", method);
     h5::set_attr(f, "/loce", "layer", std::string("encoder.deepest"));
-    h5::set_attr(f, "/loce", "git_revision", std::string(LOCE_GIT_REVISION));
+    h5::set_attr(f, "/loce", "git_revision", std::string(loce::git_revision()));
   }
   out.commit();
 }

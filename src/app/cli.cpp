@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/seed.h"
+#include "core/version.h"
 
 namespace loce::app {
 namespace {
@@ -41,7 +42,7 @@ Cli::Cli()
   cli.add_option("--log-level", g.log_level, "debug | info | warn | error | quiet")
       ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "quiet"}));
   cli.add_flag_callback("--version", [] {
-    std::printf("loce %s (git %s, LibTorch %s)\n", LOCE_VERSION, LOCE_GIT_REVISION,
+    std::printf("loce %s (git %s, LibTorch %s)\n", loce::version(), loce::git_revision(),
                 TORCH_VERSION);
     throw CLI::Success();
   }, "Print the version and exit");

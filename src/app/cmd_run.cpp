@@ -13,15 +13,12 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/timer.h"
+#include "train/stop_signal.h"
 
 namespace fs = std::filesystem;
 
 namespace loce::app {
 namespace {
-
-// The exit code of a training stage stopped by SIGTERM/SIGUSR2 after checkpointing
-// (train::kExitRequeue, EX_TEMPFAIL); the step is then recorded as interrupted.
-constexpr int kExitInterrupted = 75;
 
 struct RunOptions {
   std::string job, out;
@@ -116,9 +113,9 @@ int run_job(const RunOptions& o, const Context& ctx) {
       throw;
     }
     if (rc != 0) {
-      if (root) manifest->record(step, rc == kExitInterrupted ? "interrupted" : "failed", hash, t.seconds());
+      if (root) manifest->record(step, rc == train::kExitRequeue ? "interrupted" : "failed", hash, t.seconds());
       log::warn("run: step ", step.key, " ended with exit code ", rc,
-                rc == kExitInterrupted ? " (interrupted; `loce run` again resumes it)" : "");
+                rc == train::kExitRequeue ? " (interrupted; `loce run` again resumes it)" : "");
       return rc;
     }
     // Inputs may be outputs of this very step's predecessors: hash after the run as well, so a

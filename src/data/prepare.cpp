@@ -11,6 +11,7 @@
 #include "core/hdf5.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "core/version.h"
 #include "data/cache.h"
 #include "data/cityscapes.h"
 
@@ -199,7 +200,7 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
     h5::set_attr(*file, "/", "width", int64_t(o.width));
     h5::set_attr(*file, "/", "source", fs::absolute(o.cityscapes).string());
     h5::set_attr(*file, "/", "splits", o.splits);
-    h5::set_attr(*file, "/", "git_revision", std::string(LOCE_GIT_REVISION));
+    h5::set_attr(*file, "/", "git_revision", std::string(loce::git_revision()));
     file->close();
     out->commit();
     log::info("prepare: wrote ", o.out, " (", human_bytes(double(fs::file_size(o.out))), ")");

@@ -5,6 +5,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/version.h"
 
 namespace loce::embedding {
 
@@ -49,7 +50,7 @@ void write_loce_file(const std::string& path, const LoceTable& t, const LoceProv
     h5::set_attr(f, g, "concepts", p.concept_names);
     h5::set_attr(f, g, "source", p.source);
     h5::set_attr(f, g, "method", p.method);
-    h5::set_attr(f, g, "git_revision", std::string(LOCE_GIT_REVISION));
+    h5::set_attr(f, g, "git_revision", std::string(loce::git_revision()));
     h5::set_attr(f, g, "pairs_considered", p.pairs_considered);
     h5::set_attr(f, g, "skipped_empty", p.skipped[int(Skip::Empty)]);
     h5::set_attr(f, g, "skipped_full", p.skipped[int(Skip::Full)]);

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/seed.h"
 #include "core/timer.h"
+#include "core/version.h"
 #include "data/cache.h"
 #include "data/sampler.h"
 #include "dist/data_parallel.h"
@@ -156,7 +157,7 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   st.method = cfg.method;
   st.config = cfg.entries();
   st.config_hash = config_hash(st.config);
-  st.git_revision = LOCE_GIT_REVISION;
+  st.git_revision = loce::git_revision();
   st.total_steps = total;
   st.world_size = world.size;
 

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/version.h"
 #include "dist/self_communicator.h"
 #include "loce/from_activations.h"
 #include "loce/loce_file.h"
@@ -68,7 +69,7 @@ TEST(FromActivations, ReproducesReferenceVectorsAndWritesTheSchema) {
   EXPECT_EQ(h5::attr_int(f, "/loce", "iterations"), 50);
   EXPECT_EQ(h5::attr_strings(f, "/loce", "concepts"),
             (std::vector<std::string>{"road", "sidewalk", "building"}));
-  EXPECT_EQ(h5::attr_string(f, "/loce", "git_revision"), LOCE_GIT_REVISION);
+  EXPECT_EQ(h5::attr_string(f, "/loce", "git_revision"), loce::git_revision());
 }
 
 TEST(FromActivations, CountsSkippedPairs) {

@@ -1,10 +1,16 @@
 // gtest main for single-process unit tests: one intra-op thread keeps timings stable on the
-// 2-core CI machines, and tests never touch MPI.
+// 2-core CI machines. The world is one process (no launcher, so MPI is never initialised), but
+// it is set up like the program does, so code that asks for a communicator gets the self one.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "dist/world.h"
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  loce::dist::init_world(&argc, &argv);
   torch::set_num_threads(1);
-  return RUN_ALL_TESTS();
+  int rc = RUN_ALL_TESTS();
+  loce::dist::finalize_world();
+  return rc;
 }
