@@ -80,5 +80,7 @@ TEST(MpiPrepare, CorruptFrameOnAnotherRankStopsAllRanks) {
   }
   comm->barrier();
   EXPECT_TRUE(!fs::exists(o.out));
-  if (fs::exists(root + "/out")) EXPECT_TRUE(fs::is_empty(root + "/out"));
+  if (fs::exists(root + "/out")) {
+    EXPECT_TRUE(fs::is_empty(root + "/out"));
+  }
 }

@@ -1,13 +1,13 @@
 #pragma once
 // Paths of the LoCE module's committed test data (tests/loce/data).
-#include <cstdlib>
 #include <string>
+
+#include "support/test_support.h"
 
 namespace loce::test {
 
 inline std::string loce_data_file(const std::string& name) {
-  const char* src = std::getenv("LOCE_SOURCE_DIR");
-  return std::string(src ? src : ".") + "/tests/loce/data/" + name;
+  return source_dir() + "/tests/loce/data/" + name;
 }
 
 }  // namespace loce::test

@@ -22,6 +22,11 @@ std::string shared_dir() {
   return "";
 }
 
+std::string source_dir() {
+  const char* v = std::getenv("LOCE_SOURCE_DIR");
+  return v && *v ? v : LOCE_TEST_SOURCE_DIR;
+}
+
 namespace {
 struct TempDirs {
   std::vector<std::string> dirs;

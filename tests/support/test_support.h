@@ -8,6 +8,10 @@ namespace loce::test {
 // Empty when neither exists, so tests can GTEST_SKIP() with a visible reason.
 std::string shared_dir();
 
+// The source tree (committed test data lives under tests/<module>/data): $LOCE_SOURCE_DIR,
+// else the checkout this test binary was configured from.
+std::string source_dir();
+
 // A fresh, empty temporary folder, removed at exit of the test process.
 std::string temp_dir(const std::string& tag);
 
