@@ -48,7 +48,7 @@ grep -q "is in use by pid 1" "$OUT/locked.log" || { cat "$OUT/locked.log"; exit 
 rm -f "$OUT/.lock"
 
 if [ -f "$SRC/tools/plot_results.py" ]; then
-  /usr/bin/python3 "$SRC/tools/plot_results.py" "$OUT/32x64"/*-s0 --out "$OUT/figures"
+  /usr/bin/python3 "$SRC/tools/plot_results.py" "$OUT/32x64"/{baseline,barlow,dae,rpl}-s0 --out "$OUT/figures"
   n=$(find "$OUT/figures" -name '*.png' -size +2k | wc -l)
   test "$n" -ge 1 || { echo "no figures"; exit 1; }
 fi

@@ -5,10 +5,8 @@ add_dependencies(test_app loce)
 add_test(NAME app.e2e_run_ci_np2
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/app/e2e_test.sh ${CMAKE_BINARY_DIR}/loce
                  ${CMAKE_SOURCE_DIR} ${LOCE_MPIRUN})
-# Needs every stage (synth, pretrain, finetune, evaluate, embed --model); disabled until the
-# whole pipeline has passed it once (see the issue).
 set_tests_properties(app.e2e_run_ci_np2 PROPERTIES ENVIRONMENT "${LOCE_TEST_ENV}" TIMEOUT 900
-                     PROCESSORS 2 LABELS "mpi;e2e" DISABLED TRUE)
+                     PROCESSORS 2 LABELS "mpi;e2e")
 
 # The sbatch scripts on a real local SLURM cluster (needs root and the slurm packages).
 add_test(NAME app.slurm_scripts
