@@ -9,25 +9,36 @@ LOCE=${LOCE:-$LOCE_ROOT/build/loce}
 LOCE_LAUNCH=${LOCE_LAUNCH:-srun}          # srun (PMIx) | mpirun
 EXIT_REQUEUE=75
 
-launch() {
+# The launcher and its flags, as an array, so that the process started is the launcher itself
+# (a shell function run with & would be a subshell, and a signal sent to it would not reach loce).
+launcher() {
   if [ "$LOCE_LAUNCH" = "mpirun" ]; then
     # mpirun takes the task count and hosts from the allocation.
-    mpirun ${MPIRUN_ARGS:---allow-run-as-root --oversubscribe} "$LOCE" "$@"
+    LAUNCHER=(mpirun ${MPIRUN_ARGS:---allow-run-as-root --oversubscribe})
   else
-    srun --mpi=pmix ${SRUN_ARGS:-} "$LOCE" "$@"
+    LAUNCHER=(srun --mpi=pmix ${SRUN_ARGS:-})
   fi
+}
+
+launch() {
+  launcher
+  "${LAUNCHER[@]}" "$LOCE" "$@"
 }
 
 # Runs `launch ARGS...` in the background so the batch shell can receive signals, forwards USR2
 # and TERM to it, and requeues the job when the work asks for it (exit code 75).
 run_preemptible() {
-  launch "$@" &
-  local child=$!
-  trap 'echo "slurm: signal received, asking loce to checkpoint"; kill -USR2 $child 2>/dev/null; scancel --signal=USR2 "$SLURM_JOB_ID" 2>/dev/null' USR2 TERM
-  local rc=0
+  launcher
+  "${LAUNCHER[@]}" "$LOCE" "$@" &
+  local child=$! rc=0 signalled
+  # srun forwards USR2 to every task of the step, mpirun to every rank.
+  trap 'signalled=1; echo "slurm: signal received, asking loce to checkpoint"; kill -USR2 $child 2>/dev/null' USR2 TERM
+  # A trapped signal makes `wait` return early (status > 128) with the child still running (or
+  # not yet reported): then wait again for the child's own exit status.
   while true; do
+    signalled=0
     wait $child && rc=0 || rc=$?
-    kill -0 $child 2>/dev/null || break   # wait returns early when a trapped signal arrives
+    [ "$signalled" -eq 1 ] || break
   done
   trap - USR2 TERM
   if [ "$rc" -eq "$EXIT_REQUEUE" ]; then

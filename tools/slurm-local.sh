@@ -67,6 +67,9 @@ up() {
   mkdir -p "$STATE"/{ctld,d,munge}
   chmod 0711 "$STATE" "$STATE/munge"   # the socket folder must be reachable by all users
   chown munge:munge "$STATE/munge"
+  # munged runs as the munge user: every folder above its socket must be searchable by it.
+  runuser -u munge -- test -x "$STATE/munge" ||
+    { say "$STATE is not reachable by the munge user (a parent folder is mode 0700?)"; exit 1; }
   if [ ! -f "$STATE/munge/munge.key" ]; then
     dd if=/dev/urandom of="$STATE/munge/munge.key" bs=1024 count=1 status=none
     chown munge:munge "$STATE/munge/munge.key"
