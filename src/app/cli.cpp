@@ -32,6 +32,9 @@ Cli::Cli()
           "analysis, on one process or many (mpirun / srun)")) {
   CLI::App& cli = *app_;
   cli.require_subcommand(1);
+  // Subcommands (created below, inheriting this) hand options they do not know to the parent,
+  // so global options such as --config may come after the subcommand too.
+  cli.fallthrough();
   GlobalOptions& g = global_;
   cli.set_config("--config", "", "TOML config file; command-line flags override it");
   cli.allow_config_extras(false);  // an unknown key in the config file is an error

@@ -156,11 +156,15 @@ void write_png(const std::string& path, const at::Tensor& pixels) {
   FilePtr f(std::fopen(out.temp_path().c_str(), "wb"));
   if (!f) bad_input(path, ": cannot write (", std::strerror(errno), ")");
   ErrorSink sink;
+  errno = 0;
   bool ok = encode(f.get(), static_cast<const uint8_t*>(t.data_ptr()), int(t.size(0)),
                    int(t.size(1)), int(t.size(2)), depth, &sink);
-  bool flushed = std::fflush(f.get()) == 0;
-  f.reset();
-  if (!ok || !flushed) fail(path, ": PNG encoding failed (", sink.message, ")");
+  ok = std::fflush(f.get()) == 0 && ok;
+  ok = std::fclose(f.release()) == 0 && ok;
+  // A full disk fails in fwrite/fflush/fclose: errno says so, libpng's message may be empty.
+  if (!ok)
+    fail(path, ": cannot write PNG (", sink.message, sink.message[0] ? "; " : "",
+         errno ? std::strerror(errno) : "unknown error", ")");
   out.commit();
 }
 

@@ -198,7 +198,22 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   if (task.trains() && world.size > 1) dp = std::make_unique<dist::DataParallel>(*trained, comm);
 
   TrainOutcome out;
-  auto checkpoint = [&]() {
+  auto last_good_checkpoint = [&]() -> std::string {
+    if (!out.checkpoint.empty()) return out.checkpoint;
+    return existing.empty() ? std::string("none") : existing.back();
+  };
+  // A checkpoint is taken in two halves. capture() copies the state after st.step steps into
+  // memory; flush() writes it. A periodic checkpoint is flushed only once the next step's loss
+  // has come out finite: weights an update has blown up (finite or not) are never written over,
+  // or pruned in place of, the last good checkpoint. Ranks hold identical weights, so each
+  // decides alone and all stop together.
+  bool captured = false;
+  auto capture = [&]() {
+    for (const auto& p : params)
+      if (!torch::isfinite(p).all().item<bool>())
+        fail("non-finite weights after step ", st.step, " of the ", cfg.method,
+             " run (the last update diverged; lower --lr or set --clip-grad-norm); stopped "
+             "without saving, the last good checkpoint is ", last_good_checkpoint());
     if (dp) dp->average_buffers();
     st.epoch = st.step / std::max<int64_t>(1, per_epoch);
     st.batch_in_epoch = st.step % std::max<int64_t>(1, per_epoch);
@@ -206,6 +221,12 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
       save_rng(st, device);
       st.model = model_bytes(net);
       st.optimizer = optimizer->save();
+    }
+    captured = true;
+  };
+  auto flush = [&]() {
+    if (!captured) return;
+    if (root) {
       const std::string path = checkpoint_path(setup.run_dir, st.step);
       write_checkpoint(path, st);
       prune_checkpoints(setup.run_dir, cfg.keep_checkpoints);
@@ -215,7 +236,12 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
       out.checkpoint = path;
       log::debug("checkpoint ", path);
     }
+    captured = false;
     control->barrier();
+  };
+  auto checkpoint = [&]() {
+    capture();
+    flush();
   };
 
   if (!task.trains()) {  // the baseline: its initialisation is its final state
@@ -273,9 +299,8 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
     const double loss = reduced[0].item<double>();
     if (!std::isfinite(loss))
       fail("non-finite loss (", loss, ") at step ", st.step, " of the ", cfg.method,
-           " run; stopped without saving, the last good checkpoint is ",
-           out.checkpoint.empty() ? (existing.empty() ? std::string("none") : existing.back())
-                                  : out.checkpoint);
+           " run; stopped without saving, the last good checkpoint is ", last_good_checkpoint());
+    flush();  // the state this step started from has produced a finite loss: keep it
     if (cfg.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(params, cfg.clip_grad_norm);
     optimizer->step();
 
@@ -311,7 +336,10 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
       logged_steps = 0;
       std::fill(metric_sums.begin(), metric_sums.end(), 0.0);
     }
-    if (st.step % cfg.checkpoint_every == 0 || st.step == total) checkpoint();
+    if (st.step == total)
+      checkpoint();
+    else if (st.step % cfg.checkpoint_every == 0)
+      capture();
   }
   const double secs = total_time.seconds();
   out.step = st.step;

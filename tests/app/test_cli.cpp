@@ -41,6 +41,18 @@ TEST(Cli, UnknownKeyInSubcommandSectionIsAnError) {
   EXPECT_NE(r.output.find("splitt"), std::string::npos) << r.output;
 }
 
+// Global options may also follow the subcommand (`loce stats --config c.toml ...`).
+TEST(Cli, GlobalOptionsAfterTheSubcommand) {
+  std::string dir = test::temp_dir("cli");
+  std::ofstream(dir + "/c.toml") << "seed = 3\nthreds = 2\n";
+  auto r = run_loce("stats --cache x.h5 --config " + dir + "/c.toml");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("threds"), std::string::npos) << r.output;
+  r = run_loce("stats --log-level quiet --cache " + dir + "/missing.h5");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.output.find("not expected"), std::string::npos) << r.output;
+}
+
 TEST(Cli, ConfigValuesApplyAndFlagsOverrideThem) {
   std::string shared = test::shared_dir();
   std::string root = shared + "/fixtures/pseudo_cityscapes";

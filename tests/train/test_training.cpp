@@ -127,6 +127,28 @@ TEST_F(Training, ExistingRunNeedsResumeAndNonFiniteLossStopsWithoutSaving) {
   EXPECT_TRUE(train::list_checkpoints(nan_run).empty());
 }
 
+// A finite loss followed by an update that overflows the weights: the checkpoint due after that
+// step must not be written (a poisoned checkpoint would be what --resume picks up next).
+TEST_F(Training, DivergedWeightsAreNeverCheckpointed) {
+  auto config = test::tiny_config("dae", cache_);
+  config.steps = 4;
+  config.checkpoint_every = 1;
+  config.warmup_steps = 0;
+  config.optimizer = "sgd";
+  config.lr = 1e30;  // the loss of step 0 is finite, the update after it is not
+  auto run = test::temp_dir("run_diverge");
+  try {
+    train::run_pretraining(config, run, false, torch::kCPU);
+    FAIL() << "diverged weights did not stop the run";
+  } catch (const Error& e) {
+    // Step 0's loss is finite, its update is not: step 1 fails, and the state after step 1,
+    // due for a checkpoint, is never written.
+    EXPECT_NE(std::string(e.what()).find("non-finite"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("step 1 "), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(train::list_checkpoints(run).empty());
+}
+
 TEST_F(Training, FineTuningKeepsTheEncoderFrozenAndEvaluationScores) {
   auto pre = test::tiny_config("dae", cache_);
   auto pre_run = test::temp_dir("run_pre");
