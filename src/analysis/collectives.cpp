@@ -35,6 +35,10 @@ void max_across_ranks(dist::Communicator* comm, at::Tensor& t) {
   reduce(comm, t, dist::ReduceOp::Max);
 }
 
+void min_across_ranks(dist::Communicator* comm, at::Tensor& t) {
+  reduce(comm, t, dist::ReduceOp::Min);
+}
+
 double sum_across_ranks(dist::Communicator* comm, double v) {
   if (!comm || comm->size() == 1) return v;
   at::Tensor t = torch::tensor({v}, torch::kFloat64);

@@ -28,8 +28,9 @@ int comm_size(const dist::Communicator* comm);
 // In-place sum over ranks; a no-op without a communicator. A CUDA tensor reduced through a CPU
 // (MPI) communicator is staged through host memory.
 void sum_across_ranks(dist::Communicator* comm, at::Tensor& t);
-// Same for max.
+// Same for max and min.
 void max_across_ranks(dist::Communicator* comm, at::Tensor& t);
+void min_across_ranks(dist::Communicator* comm, at::Tensor& t);
 double sum_across_ranks(dist::Communicator* comm, double v);
 
 // Concatenates every rank's rows (row counts may differ by rank) in rank order.

@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "analysis/collectives.h"
 #include "core/error.h"
 
 namespace loce::analysis {
@@ -40,12 +41,15 @@ ConceptSeparation concept_separation(const at::Tensor& x, const at::Tensor& labe
   r.inter_mean = pairs ? inter / double(pairs) : nan;
   r.separability_ratio = r.inter_mean / r.intra.mean().item<double>();
 
-  r.one_vs_rest = torch::full({C}, nan, torch::kFloat64);
-  for (int64_t c = 0; c < C && C > 1; ++c) {
-    at::Tensor others = r.centroid_distances[c].clone();
-    others[c] = std::numeric_limits<double>::infinity();
-    r.one_vs_rest[c] = others.min() / r.intra[c];
-  }
+  // one-vs-rest(c) = (smallest distance between a point of c and a point of another concept)
+  // / intra(c), as the LoCE reference's category separation: from each row's nearest point per
+  // concept, the own concept masked, the minimum per concept over rows and ranks.
+  const double inf = std::numeric_limits<double>::infinity();
+  at::Tensor to_others = s.nearest.scatter(1, s.labels.unsqueeze(1), inf).amin(1);  // [rows]
+  at::Tensor inter_min = torch::full({C}, inf, f64).scatter_reduce(0, s.labels, to_others, "amin");
+  min_across_ranks(comm, inter_min);
+  inter_min = inter_min.to(torch::kCPU);
+  r.one_vs_rest = torch::where(inter_min.isinf(), torch::full_like(inter_min, nan), inter_min / r.intra);
 
   // overlap(i, j): nearest other point of j closer than the nearest other point of i.
   at::Tensor own_near = s.nearest.gather(1, s.labels.unsqueeze(1));       // [rows, 1]

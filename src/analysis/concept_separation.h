@@ -7,8 +7,9 @@
 //   separability    = inter / (mean over concepts of intra(c)) (Table 1's Separability Ratio;
 //                     the paper's own columns satisfy this relation exactly).
 // From the LoCE reference implementation's analysis:
-//   one-vs-rest(c)  = (min over c' != c of |centroid(c) - centroid(c')|) / intra(c): the
-//                     closest other concept, in units of c's own spread.
+//   one-vs-rest(c)  = (min over x in c, y not in c of |x - y|) / intra(c): how close the nearest
+//                     LoCE of another concept comes, in units of c's own spread (the reference's
+//                     category separation: np.min(pairwise_distances(cat_points, other_points))).
 //   overlap(i, j)   = fraction of the LoCEs of i whose nearest LoCE of j is closer than their
 //                     nearest other LoCE of i (0 on the diagonal).
 //   kNN accuracy    = fraction of LoCEs whose concept is the majority concept of their k = 5

@@ -70,6 +70,23 @@ Cli::Cli()
   }
 }
 
+std::string Cli::describe(const CLI::ConfigError& e) const {
+  std::string file = "--config";
+  const CLI::Option* config = app_->get_config_ptr();
+  if (config && config->count() > 0) file = "--config " + config->as<std::string>();
+  const std::string text = e.what();
+  const std::string marker = "not able to parse ";
+  const size_t at = text.find(marker);
+  if (at == std::string::npos) return file + ": " + text;
+  std::string key = text.substr(at + marker.size());
+  auto ends_with = [&](const std::string& tail) {
+    return key.size() > tail.size() && key.compare(key.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (ends_with(".++") || ends_with(".--"))
+    return file + ": unknown section [" + key.substr(0, key.size() - 3) + "]";
+  return file + ": unknown key '" + key + "' (`loce [SUBCOMMAND] --help` lists the options)";
+}
+
 void Cli::parse(const std::vector<std::string>& args) {
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
   app_->parse(reversed);

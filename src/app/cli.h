@@ -21,6 +21,9 @@ class Cli {
   // The subcommand the parse selected ("bench loce" for nested ones) and its run function.
   std::string selected_name() const;
   int run_selected(const Context& ctx) const;
+  // One line for a config file CLI11 refused: which file, which key (CLI11's own text says "INI"
+  // and names an unknown section "section.++").
+  std::string describe(const CLI::ConfigError& e) const;
 
  private:
   std::unique_ptr<CLI::App> app_;

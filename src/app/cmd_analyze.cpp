@@ -24,15 +24,19 @@ CommandRegistration reg("analyze", [](CLI::App& cli) -> RunFn {
   sub->add_option("--k-max", c->o.k_max, "Choose k in 1..K-MAX by the lowest BIC instead of --k");
   sub->add_option("--covariance", c->covariance, "full | diag | spherical")
       ->check(CLI::IsMember({"full", "diag", "spherical"}))->capture_default_str();
-  sub->add_option("--n-init", c->o.n_init, "GMM restarts (best likelihood kept)")->capture_default_str();
-  sub->add_option("--max-iter", c->o.max_iter, "EM iterations at most")->capture_default_str();
+  sub->add_option("--n-init", c->o.n_init, "GMM restarts (best likelihood kept)")->capture_default_str()
+      ->check(at_least_one());
+  sub->add_option("--max-iter", c->o.max_iter, "EM iterations at most")->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--tol", c->o.tol, "EM tolerance on the mean log-likelihood")->capture_default_str();
   sub->add_option("--reg-covar", c->o.reg_covar, "Added to covariance diagonals")->capture_default_str();
   sub->add_flag("--mixed-precision", c->o.mixed_precision,
                 "float32 products with float64 sums (faster; ~1e-6 relative)");
-  sub->add_option("--knn", c->o.knn_k, "k of the kNN concept accuracy")->capture_default_str();
+  sub->add_option("--knn", c->o.knn_k, "k of the kNN concept accuracy")->capture_default_str()
+      ->check(at_least_one());
   sub->add_flag("--no-projections", c->no_projections, "Skip PCA, UMAP and the decision grids");
-  sub->add_option("--grid", c->o.grid_resolution, "Decision grid cells per axis")->capture_default_str();
+  sub->add_option("--grid", c->o.grid_resolution, "Decision grid cells per axis")->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--umap-neighbors", c->o.umap.n_neighbors, "UMAP n_neighbors")->capture_default_str();
   sub->add_option("--umap-min-dist", c->o.umap.min_dist, "UMAP min_dist")->capture_default_str();
   sub->add_option("--umap-epochs", c->o.umap.n_epochs, "UMAP epochs (0: umap-learn's default)");

@@ -42,13 +42,15 @@ RunFn setup_embed(CLI::App& cli) {
                   "Concepts by class name (default: road, building, vegetation, car, person)")
       ->delimiter(',');
   sub->add_option("--level", o->level, "Encoder level to probe (-1: the deepest)")->capture_default_str();
-  sub->add_option("--batch-size", o->batch_size, "Images per encoder forward pass")->capture_default_str();
+  sub->add_option("--batch-size", o->batch_size, "Images per encoder forward pass")->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--out", o->out, "Output LoCE HDF5 file")->required();
   sub->add_option("--mode", o->mode,
                   "reference: the published implementation (100x100 grid, pseudo-BCE); "
                   "native: the activation's own grid, balanced BCE with logits")
       ->check(CLI::IsMember({"reference", "native"}))->capture_default_str();
-  sub->add_option("--iterations", s.iterations, "AdamW iterations")->capture_default_str();
+  sub->add_option("--iterations", s.iterations, "AdamW iterations")->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--lr", s.lr, "AdamW learning rate")->capture_default_str();
   sub->add_option("--beta1", s.beta1, "AdamW beta1")->capture_default_str();
   sub->add_option("--beta2", s.beta2, "AdamW beta2")->capture_default_str();
@@ -56,10 +58,12 @@ RunFn setup_embed(CLI::App& cli) {
   sub->add_option("--weight-decay", s.weight_decay, "AdamW decoupled weight decay")
       ->capture_default_str();
   sub->add_option("--grid", o->grid, "reference mode: side of the square optimisation grid")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--reference-batch", s.reference_batch,
                   "reference mode: the reference's batch of pairs (enters through 1/B^2)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--mask-resize", o->mask_resize,
                   "native mode: masks to the activation grid as covered fraction or nearest")
       ->check(CLI::IsMember({"area", "nearest"}))->capture_default_str();
@@ -88,10 +92,12 @@ RunFn setup_embed(CLI::App& cli) {
     split.image_names = cache->names(o->split);
     split.model_run = o->model;
     split.layer = "encoder level " + std::to_string(o->level);
-    split.method = train::load_run(o->model, {}, c10::Device(c10::kCPU)).method;
+    const train::LoadedRun run = train::load_run(o->model, {}, c10::Device(c10::kCPU));
+    train::check_cache_matches_run(run, o->data);
+    split.method = run.method;
     const std::string split_name = o->split;
     const int level = o->level;
-    const int64_t batch = std::max<int64_t>(1, o->batch_size);
+    const int64_t batch = o->batch_size;
     const c10::Device device = ctx.device;
     split.activations = [cache, encoder, split_name, level, batch, device](int64_t first, int64_t count) mutable {
       torch::NoGradGuard no_grad;

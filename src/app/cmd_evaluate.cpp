@@ -15,7 +15,8 @@ RunFn setup_evaluate(CLI::App& cli) {
   sub->add_option("--full-res-labels", o->full_res_labels,
                   "Cache of the same images at full resolution: score upsampled predictions "
                   "against its labels (official protocol)")->check(CLI::ExistingFile);
-  sub->add_option("--batch-size", o->batch_size, "Images per forward pass")->capture_default_str();
+  sub->add_option("--batch-size", o->batch_size, "Images per forward pass")->capture_default_str()
+      ->check(at_least_one());
   return [o](const Context& ctx) {
     train::EvaluationSetup setup = *o;
     setup.device = ctx.device;

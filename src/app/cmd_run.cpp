@@ -31,6 +31,8 @@ int run_step(const Step& step, const Context& outer) {
   Cli cli;
   try {
     cli.parse(step.args);
+  } catch (const CLI::ConfigError& e) {
+    bad_input("step ", step.key, ": ", cli.describe(e));
   } catch (const CLI::ParseError& e) {
     bad_input("step ", step.key, ": ", e.what(), " (command: ", quote_command(step.args), ")");
   }

@@ -10,7 +10,7 @@ namespace {
 
 struct StatsOptions {
   std::string cityscapes, cache, split = "val";
-  bool json = false;
+  bool json = false, per_image = false;
 };
 
 CommandRegistration reg("stats", [](CLI::App& cli) -> RunFn {
@@ -20,7 +20,8 @@ CommandRegistration reg("stats", [](CLI::App& cli) -> RunFn {
   auto* b = sub->add_option("--cache", o->cache, "A cache written by `loce prepare`");
   a->excludes(b);
   sub->add_option("--split", o->split, "Split to count")->capture_default_str();
-  sub->add_flag("--json", o->json, "Print one JSON object on stdout");
+  sub->add_flag("--json", o->json, "Print one JSON object on stdout (with the per-image concepts)");
+  sub->add_flag("--per-image", o->per_image, "Text output: also list the concepts of every image");
   return [o](const Context& ctx) {
     if (o->cityscapes.empty() == o->cache.empty())
       bad_input("stats: give exactly one of --cityscapes DIR or --cache FILE");
@@ -28,7 +29,7 @@ CommandRegistration reg("stats", [](CLI::App& cli) -> RunFn {
     data::SplitStats s = o->cache.empty() ? data::stats_from_cityscapes(o->cityscapes, o->split, *comm)
                                           : data::stats_from_cache(o->cache, o->split, *comm);
     if (ctx.world.rank == 0) {
-      std::string text = o->json ? data::stats_to_json(s) + "\n" : data::stats_to_text(s);
+      std::string text = o->json ? data::stats_to_json(s) + "\n" : data::stats_to_text(s, o->per_image);
       std::fputs(text.c_str(), stdout);
     }
     return 0;

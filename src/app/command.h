@@ -15,6 +15,22 @@
 
 namespace loce::app {
 
+// Validator for counts and sizes that must be at least 1 ("--batch-size: must be at least 1,
+// got 0"; CLI11's own PositiveNumber prints the whole double range).
+inline CLI::Validator at_least_one() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        try {
+          size_t used = 0;
+          const long long v = std::stoll(value, &used);
+          if (used == value.size() && v >= 1) return "";
+        } catch (const std::exception&) {
+        }
+        return "must be a whole number of at least 1, got '" + value + "'";
+      },
+      "INT>=1");
+}
+
 // Options every subcommand understands (set before the subcommand name, or in the config file).
 struct GlobalOptions {
   std::string config;

@@ -12,8 +12,14 @@ int main(int argc, char** argv) {
   app::Cli cli;
   try {
     cli.app().parse(argc, argv);
+  } catch (const CLI::ConfigError& e) {
+    log::error(cli.describe(e));
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
-    return cli.app().exit(e);
+    if (e.get_exit_code() == 0) return cli.app().exit(e);  // --help, --version
+    log::error(e.what(), " (see loce ", cli.app().get_subcommands().empty() ? "" : "SUBCOMMAND ",
+               "--help)");
+    return e.get_exit_code();
   }
 
   app::Context ctx;

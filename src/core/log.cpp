@@ -42,7 +42,9 @@ void write(Level level, const std::string& message) {
   std::string prefix = std::string("[") + stamp + "]";
   if (g_world > 1) prefix += " [r" + std::to_string(g_rank) + "]";
   const char* tag = level == Level::Warn ? " warning:" : level == Level::Error ? " error:" : "";
-  std::FILE* out = level >= Level::Warn ? stderr : stdout;
+  // Everything the program says goes to stderr; stdout carries only results (tables, JSON), so
+  // `loce ... --json > file` stays parseable.
+  std::FILE* out = stderr;
   std::lock_guard<std::mutex> lock(g_mutex);
   std::fprintf(out, "%s%s %s\n", prefix.c_str(), tag, message.c_str());
   std::fflush(out);

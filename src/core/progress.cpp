@@ -20,11 +20,11 @@ std::string format_duration(double s) {
 Progress::Progress(std::string label, int64_t total, std::string unit, int step_percent)
     : label_(std::move(label)), unit_(std::move(unit)), total_(std::max<int64_t>(total, 0)),
       step_percent_(std::clamp(step_percent, 1, 100)), next_percent_(step_percent_),
-      tty_(isatty(STDOUT_FILENO) != 0), active_(log::enabled(log::Level::Info)),
+      tty_(isatty(STDERR_FILENO) != 0), active_(log::enabled(log::Level::Info)),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 Progress::~Progress() {
-  if (!finished_ && tty_ && active_ && done_ > 0) std::fputs("\n", stdout);
+  if (!finished_ && tty_ && active_ && done_ > 0) std::fputs("\n", stderr);
 }
 
 double Progress::elapsed_seconds() const {
@@ -71,8 +71,8 @@ void Progress::print(bool final_line) {
                   format_duration(eta).c_str());
   }
   if (tty_) {
-    std::fprintf(stdout, "\r\033[K%s%s", buf, final_line ? "\n" : "");
-    std::fflush(stdout);
+    std::fprintf(stderr, "\r\033[K%s%s", buf, final_line ? "\n" : "");
+    std::fflush(stderr);
   } else {
     log::info(buf);
   }

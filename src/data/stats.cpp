@@ -112,7 +112,7 @@ std::string stats_to_json(const SplitStats& s) {
   return o.str();
 }
 
-std::string stats_to_text(const SplitStats& s) {
+std::string stats_to_text(const SplitStats& s, bool per_image) {
   int64_t total = 0;
   for (auto p : s.pixels) total += p;
   std::ostringstream o;
@@ -134,6 +134,15 @@ std::string stats_to_text(const SplitStats& s) {
     o << (j ? "," : "") << " " << s.concepts[j] << " " << n << "/" << s.images;
   }
   o << "\n";
+  if (per_image) {
+    o << "  concepts per image:\n";
+    for (size_t i = 0; i < s.present.size(); ++i) {
+      o << "    " << s.names[i] << ":";
+      for (size_t j = 0; j < s.concepts.size(); ++j)
+        if (s.present[i][j]) o << " " << s.concepts[j];
+      o << "\n";
+    }
+  }
   return o.str();
 }
 

@@ -28,6 +28,6 @@ SplitStats stats_from_cache(const std::string& path, const std::string& split,
                             dist::Communicator& comm);
 
 std::string stats_to_json(const SplitStats& s);
-std::string stats_to_text(const SplitStats& s);
+std::string stats_to_text(const SplitStats& s, bool per_image = false);
 
 }  // namespace loce::data

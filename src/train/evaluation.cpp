@@ -114,10 +114,12 @@ void write_results(const std::string& run_dir, const EvaluationSetup& setup,
 }  // namespace
 
 SegmentationScores run_evaluation(const EvaluationSetup& setup) {
+  if (setup.batch_size < 1) bad_input("evaluate: batch size must be at least 1, got ", setup.batch_size);
   const auto& world = dist::world();
   models::HeadSet heads;
   heads.segmentation = true;
   LoadedRun run = load_run(setup.model_run, heads, setup.device);
+  check_cache_matches_run(run, setup.data);
   data::Cache cache(setup.data);
   const int64_t n = cache.size(setup.split);
   std::unique_ptr<data::Cache> full;

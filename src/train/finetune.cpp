@@ -66,6 +66,7 @@ TrainOutcome run_finetuning(TrainConfig config, const std::string& run_dir, bool
                             const c10::Device& device) {
   if (config.encoder_run.empty()) bad_input("finetune: --encoder RUN_DIR is required");
   LoadedRun pretrained = load_run(config.encoder_run, models::HeadSet{}, c10::Device(c10::kCPU));
+  check_cache_matches_run(pretrained, config.data);
   config.base_width = pretrained.config.base_width;
   config.depth = pretrained.config.depth;
   config.bilinear = pretrained.config.bilinear;

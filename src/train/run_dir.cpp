@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "data/cache.h"
 #include "train/checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -111,6 +112,15 @@ LoadedRun load_run(const std::string& run_dir_or_checkpoint, const models::HeadS
 models::UNetEncoder load_encoder(const std::string& run_dir_or_checkpoint,
                                  const c10::Device& device) {
   return load_run(run_dir_or_checkpoint, models::HeadSet{}, device).network->encoder;
+}
+
+void check_cache_matches_run(const LoadedRun& run, const std::string& cache_path) {
+  const int h = int(run.config.image_height), w = int(run.config.image_width);
+  if (h <= 0 || w <= 0) return;  // a run written before the size was recorded
+  data::Cache cache(cache_path);
+  if (cache.height() != h || cache.width() != w)
+    bad_input(cache_path, ": cache holds ", cache.height(), "x", cache.width(), " images but the run ",
+              run.checkpoint, " was trained on ", h, "x", w, "; use a cache prepared at ", h, "x", w);
 }
 
 }  // namespace loce::train

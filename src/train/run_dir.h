@@ -54,6 +54,10 @@ struct LoadedRun {
 // always there) onto `device`, in eval mode, without gradients.
 LoadedRun load_run(const std::string& run_dir_or_checkpoint, const models::HeadSet& heads,
                    const c10::Device& device);
+// A run is used on images of the size it was trained on: an InputError naming both files when the
+// cache at `cache_path` holds another size (a cache of another resolution is a slip of the user;
+// full-resolution evaluation goes through `loce evaluate --full-res-labels`).
+void check_cache_matches_run(const LoadedRun& run, const std::string& cache_path);
 // The encoder alone (LoCE activation extraction). Inputs are data::normalize()d float images.
 models::UNetEncoder load_encoder(const std::string& run_dir_or_checkpoint,
                                  const c10::Device& device);

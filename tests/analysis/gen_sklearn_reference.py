@@ -35,7 +35,8 @@ def separation(X, y):
     cent = np.stack([X[y == c].mean(0) for c in range(C)])
     CD = np.sqrt(((cent[:, None] - cent[None]) ** 2).sum(-1))
     inter = CD[np.triu_indices(C, 1)].mean()
-    ovr = np.array([np.min(np.delete(CD[c], c)) / intra[c] for c in range(C)])
+    # One-vs-rest as the LoCE reference: min distance from a point of c to a point of another concept.
+    ovr = np.array([D[np.ix_(y == c, y != c)].min() / intra[c] for c in range(C)])
     Dx = D + np.diag(np.full(n, np.inf))
     near = np.stack([Dx[:, y == c].min(1) for c in range(C)], 1)
     overlap = np.zeros((C, C))

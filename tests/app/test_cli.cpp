@@ -1,6 +1,7 @@
 // The `loce` binary as a user meets it: global options, config files, clear one-line errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -30,7 +31,17 @@ TEST(Cli, UnknownConfigKeyIsAnError) {
   std::ofstream(dir + "/c.toml") << "seed = 3\nthreds = 2\n";
   auto r = run_loce("--config " + dir + "/c.toml stats --cache x.h5");
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("threds"), std::string::npos) << r.output;
+  // One line naming the file and the key.
+  EXPECT_NE(r.output.find("c.toml: unknown key 'threds'"), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+TEST(Cli, UnknownConfigSectionIsNamed) {
+  std::string dir = test::temp_dir("cli");
+  std::ofstream(dir + "/c.toml") << "[stat]\nsplit = \"val\"\n";
+  auto r = run_loce("--config " + dir + "/c.toml stats --cache x.h5");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("unknown section [stat]"), std::string::npos) << r.output;
 }
 
 TEST(Cli, UnknownKeyInSubcommandSectionIsAnError) {
@@ -38,7 +49,7 @@ TEST(Cli, UnknownKeyInSubcommandSectionIsAnError) {
   std::ofstream(dir + "/c.toml") << "[stats]\nsplit = \"val\"\nsplitt = \"train\"\n";
   auto r = run_loce("--config " + dir + "/c.toml stats --cache x.h5");
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("splitt"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("unknown key 'stats.splitt'"), std::string::npos) << r.output;
 }
 
 // Global options may also follow the subcommand (`loce stats --config c.toml ...`).
@@ -97,4 +108,13 @@ TEST(Cli, StatsOnTheRealFixtureFrame) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("1 images, 32768 pixels"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("road"), std::string::npos);
+  // stdout carries the result only (the log goes to stderr): --json output parses as it is.
+  r = test::run_command("(" + test::loce_binary() + " stats --cityscapes " + root +
+                        " --split val --json 2>/dev/null)");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_FALSE(r.output.empty());
+  EXPECT_EQ(r.output.front(), '{') << r.output;
+  EXPECT_EQ(r.output.find("\n"), r.output.size() - 1) << r.output;
+  r = run_loce("stats --cityscapes " + root + " --split val --per-image");
+  EXPECT_NE(r.output.find("frankfurt_000000_000294: road"), std::string::npos) << r.output;
 }

@@ -24,4 +24,21 @@ grep -q '"per_class_iou"' "$work/ft/eval.json"
 cp "$work/ft/eval.json" "$work/eval_np2.json"
 "$loce" --threads 1 evaluate --model "$work/ft" --data "$work/cache.h5" --batch-size 4
 cmp "$work/ft/eval.json" "$work/eval_np2.json"
+# Bad input: a cache of another size than the run was trained on, and a zero batch size, are
+# one-line errors with a non-zero exit and no output written.
+"$loce" --log-level warn prepare --cityscapes "$work/city" --out "$work/cache16.h5" --height 16 --width 32
+rm -f "$work/ft/eval.json"
+if "$loce" evaluate --model "$work/ft" --data "$work/cache16.h5" > "$work/err.txt" 2>&1; then
+  echo "evaluate accepted a cache of another size"; exit 1
+fi
+grep -q "cache holds 16x32 images but the run" "$work/err.txt" || { cat "$work/err.txt"; exit 1; }
+if "$loce" finetune --encoder "$work/dae" --data "$work/cache16.h5" --out "$work/ft16" > "$work/err.txt" 2>&1; then
+  echo "finetune accepted a cache of another size"; exit 1
+fi
+test ! -e "$work/ft16/checkpoints" || { echo "finetune left checkpoints behind"; exit 1; }
+if "$loce" evaluate --model "$work/ft" --data "$work/cache.h5" --batch-size 0 > "$work/err.txt" 2>&1; then
+  echo "evaluate accepted --batch-size 0"; exit 1
+fi
+grep -q "batch-size" "$work/err.txt" || { cat "$work/err.txt"; exit 1; }
+test ! -e "$work/ft/eval.json" || { echo "a refused evaluate wrote eval.json"; exit 1; }
 echo "cli pipeline ok"
