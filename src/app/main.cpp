@@ -13,9 +13,11 @@ int main(int argc, char** argv) {
   try {
     cli.app().parse(argc, argv);
   } catch (const CLI::ConfigError& e) {
-    log::error(cli.describe(e));
+    // Every rank parses the same command line: rank 0 speaks for all.
+    if (dist::launcher_rank() == 0) log::error(cli.describe(e));
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
+    if (dist::launcher_rank() != 0) return e.get_exit_code();
     if (e.get_exit_code() == 0) return cli.app().exit(e);  // --help, --version
     log::error(e.what(), " (see loce ", cli.app().get_subcommands().empty() ? "" : "SUBCOMMAND ",
                "--help)");

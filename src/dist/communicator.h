@@ -39,8 +39,8 @@ class Communicator {
 
   // Tensor collectives (every rank passes a tensor of the same shape and dtype).
   // Supported dtypes: float32, float64, bfloat16, float16, int64, int32, uint8. 16-bit floats
-  // are reduced in float32 and rounded once (never summed as raw 16-bit words). Avg of an
-  // integer tensor is an error.
+  // are summed as floats, never as raw 16-bit words: MPI reduces them in float32 and rounds
+  // once; NCCL uses its native half/bfloat16 reductions. Avg of an integer tensor is an error.
   virtual void all_reduce(at::Tensor& t, ReduceOp op = ReduceOp::Sum) = 0;
   virtual void broadcast(at::Tensor& t, int root = 0) = 0;
   // Concatenates every rank's tensor along dim 0 (equal shapes on all ranks), in rank order.

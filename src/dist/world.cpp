@@ -49,6 +49,18 @@ bool launched_by_mpi() {
   return false;
 }
 
+}  // namespace
+
+int launcher_rank() {
+  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"})
+    if (const char* v = std::getenv(var); v && *v) return std::atoi(v);
+  if (env_set("SLURM_STEP_NUM_TASKS"))
+    if (const char* v = std::getenv("SLURM_PROCID"); v && *v) return std::atoi(v);
+  return 0;
+}
+
+namespace {
+
 CollectiveSettings settings_from_env() {
   CollectiveSettings s;
 #ifdef NDEBUG

@@ -21,6 +21,11 @@ struct WorldInfo {
   std::string host;
 };
 
+// This process's rank as the launcher announced it in the environment (Open MPI, PMIx, PMI,
+// srun), before MPI is initialised; 0 without a launcher. For messages printed before
+// init_world(), such as command-line errors, that only rank 0 should print.
+int launcher_rank();
+
 // Idempotent. Also sets the logger's rank.
 const WorldInfo& init_world(int* argc, char*** argv);
 const WorldInfo& world();
