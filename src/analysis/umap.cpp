@@ -8,6 +8,7 @@
 #include "analysis/pairwise_distance.h"
 #include "analysis/pca.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/seed.h"
 
 namespace loce::analysis {
@@ -170,6 +171,9 @@ at::Tensor umap_embed(const at::Tensor& x_in, const UmapOptions& o) {
   if (o.init == "spectral" && n <= o.spectral_max_points && n > dim + 1) {
     emb = spectral_init(head, tail, weight, n, dim);
   } else if (o.init == "spectral" || o.init == "pca") {
+    if (o.init == "spectral")
+      log::info("UMAP: ", n, " points, above the ", o.spectral_max_points,
+                " of the dense spectral initialisation: PCA initialisation instead");
     emb = fit_pca(x, std::min<int64_t>(dim, x.size(1))).transform(x);
   } else {
     bad_input("UMAP: init '", o.init, "' is not spectral or pca");

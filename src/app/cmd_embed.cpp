@@ -91,10 +91,13 @@ RunFn setup_embed(CLI::App& cli) {
     split.images = cache->size(o->split);
     split.image_names = cache->names(o->split);
     split.model_run = o->model;
-    split.layer = "encoder level " + std::to_string(o->level);
     const train::LoadedRun run = train::load_run(o->model, {}, c10::Device(c10::kCPU));
     train::check_cache_matches_run(run, o->data);
     split.method = run.method;
+    // Levels 0..depth; -1 names the deepest, recorded by its number.
+    const int64_t levels = run.config.depth + 1;
+    split.layer = "encoder level " + std::to_string(o->level < 0 ? levels + o->level : o->level) +
+                  " of " + std::to_string(levels);
     const std::string split_name = o->split;
     const int level = o->level;
     const int64_t batch = o->batch_size;
