@@ -7,16 +7,10 @@
 #include "core/timer.h"
 #include "dist/self_communicator.h"
 #include "loce/engine.h"
+#include "loce/resize_matrices.h"
 
 namespace loce::embedding {
 namespace {
-
-at::Tensor nearest(const at::Tensor& x, int64_t h, int64_t w) {
-  namespace F = torch::nn::functional;
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{h, w})
-                               .mode(torch::kNearest));
-}
 
 // Elliptic masks [n, K, H, W] (centres in [0.2, 0.8], radii in [0.1, 0.4] of the image).
 at::Tensor ellipse_masks(int64_t n, int64_t K, int64_t H, int64_t W, at::Generator& gen) {
@@ -37,7 +31,7 @@ BenchResult run_bench_case(const BenchCase& c, const OptimizerSettings& s,
   const int64_t rows = c.pairs / c.concepts_per_row, K = c.concepts_per_row;
   at::Generator gen = make_generator(seed, 0, 17);
   at::Tensor masks = ellipse_masks(rows, K, c.mask_h, c.mask_w, gen).to(torch::kUInt8);
-  at::Tensor on_grid = nearest(masks.to(torch::kFloat32), c.act_h, c.act_w);
+  at::Tensor on_grid = resize_nearest(masks.to(torch::kFloat32), c.act_h, c.act_w);
   at::Tensor gain = torch::randn({1, c.channels, 1, 1}, gen, torch::kFloat32);
   at::Tensor acts = torch::randn({rows, c.channels, c.act_h, c.act_w}, gen, torch::kFloat32);
   acts = torch::relu(acts + 0.5 * gain * (2.0 * on_grid.mean(1, true) - 1.0)).to(device);

@@ -110,4 +110,8 @@ at::Tensor resize_separable(const at::Tensor& x, const at::Tensor& rows, const a
   return torch::matmul(r, torch::matmul(x, c.t()));
 }
 
+at::Tensor resize_nearest(const at::Tensor& x, int64_t h, int64_t w) {
+  return resize_separable(x, nearest_matrix(x.size(-2), h), nearest_matrix(x.size(-1), w));
+}
+
 }  // namespace loce::embedding

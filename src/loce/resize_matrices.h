@@ -34,4 +34,7 @@ at::Tensor nearest_matrix(int64_t in, int64_t out);
 // to X's dtype and device.
 at::Tensor resize_separable(const at::Tensor& x, const at::Tensor& rows, const at::Tensor& cols);
 
+// Nearest-neighbour resize of the last two dimensions to h x w (nearest_matrix on both axes).
+at::Tensor resize_nearest(const at::Tensor& x, int64_t h, int64_t w);
+
 }  // namespace loce::embedding

@@ -8,19 +8,13 @@
 #include "dist/world.h"
 #include "loce/from_activations.h"
 #include "loce/loce_file.h"
+#include "loce/resize_matrices.h"
 #include "support/test_support.h"
 
 using namespace loce;
 using namespace loce::embedding;
 
 namespace {
-
-at::Tensor nearest(const at::Tensor& x, int64_t h, int64_t w) {
-  namespace F = torch::nn::functional;
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{h, w})
-                               .mode(torch::kNearest));
-}
 
 // Rank 0 makes the folder and writes the input; every rank learns the folder.
 std::string shared_input(dist::Communicator& comm) {
@@ -33,7 +27,7 @@ std::string shared_input(dist::Communicator& comm) {
     masks[7].fill_(false);  // skipped: the reference batches shift, identically on every rank
     at::Tensor acts = torch::relu(
         torch::randn({P, C, 4, 8}) +
-        nearest(masks.unsqueeze(1).to(torch::kFloat32), 4, 8) *
+        resize_nearest(masks.unsqueeze(1).to(torch::kFloat32), 4, 8) *
             torch::randn({1, C, 1, 1}));
     auto f = h5::File::create(dir + "/in.h5");
     h5::write_tensor(f, "/activations", acts);

@@ -4,18 +4,12 @@
 #include <torch/torch.h>
 
 #include "loce/optimizer.h"
+#include "loce/resize_matrices.h"
 #include "loce/targets.h"
 
 using namespace loce::embedding;
 
 namespace {
-
-at::Tensor nearest(const at::Tensor& x, int64_t h, int64_t w) {
-  namespace F = torch::nn::functional;
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{h, w})
-                               .mode(torch::kNearest));
-}
 
 at::Tensor bilinear(const at::Tensor& x, int64_t h, int64_t w) {
   namespace F = torch::nn::functional;
@@ -35,7 +29,7 @@ Inputs make_inputs(int64_t n, int64_t C, int64_t h, int64_t w, int64_t H, int64_
   at::Tensor masks = (torch::rand({n, 1, H, W}) < torch::rand({n, 1, 1, 1}) * 0.6 + 0.2)
                          .to(torch::kFloat32);
   at::Tensor acts = torch::relu(torch::randn({n, C, h, w}) +
-                                nearest(masks, h, w) * torch::randn({1, C, 1, 1}));
+                                resize_nearest(masks, h, w) * torch::randn({1, C, 1, 1}));
   return {acts, masks};
 }
 
