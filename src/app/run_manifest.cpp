@@ -68,7 +68,9 @@ void stamp(uint64_t& h, const fs::path& p) {
 
 }  // namespace
 
-std::string step_hash(const Step& step) {
+namespace {
+
+uint64_t hash_config(const Step& step) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (size_t i = 0; i < step.args.size(); ++i) {
     h = fnv1a(h, step.args[i] + "\x1f");
@@ -79,10 +81,29 @@ std::string step_hash(const Step& step) {
       h = fnv1a(h, content.str());
     }
   }
-  for (const auto& input : step.inputs) stamp(h, input);
+  return h;
+}
+
+std::string hex(uint64_t h) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
   return buf;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ";") + i;
+  return out;
+}
+
+}  // namespace
+
+std::string config_hash(const Step& step) { return hex(hash_config(step)); }
+
+std::string step_hash(const Step& step) {
+  uint64_t h = hash_config(step);
+  for (const auto& input : step.inputs) stamp(h, input);
+  return hex(h);
 }
 
 Manifest::Manifest(std::string path) : path_(std::move(path)) {
@@ -91,9 +112,11 @@ Manifest::Manifest(std::string path) : path_(std::move(path)) {
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
     auto f = split(line, '\t');
-    if (f.size() < 5) continue;
-    ManifestEntry e{f[1], f[2], std::atof(f[3].c_str()), f[4], {}};
-    if (f.size() > 5) e.outputs = split(f[5], ';');
+    // key status hash config_hash seconds finished_at inputs outputs
+    if (f.size() < 6) continue;
+    ManifestEntry e{f[1], f[2], f[3], std::atof(f[4].c_str()), f[5], {}, {}};
+    if (f.size() > 6) e.inputs = split(f[6], ';');
+    if (f.size() > 7) e.outputs = split(f[7], ';');
     if (!entries_.count(f[0])) order_.push_back(f[0]);
     entries_[f[0]] = e;
   }
@@ -110,7 +133,7 @@ bool Manifest::is_done(const Step& step, const std::string& hash) const {
 void Manifest::record(const Step& step, const std::string& status, const std::string& hash,
                       double seconds) {
   if (!entries_.count(step.key)) order_.push_back(step.key);
-  entries_[step.key] = {status, hash, seconds, now_iso(), step.outputs};
+  entries_[step.key] = {status, hash, config_hash(step), seconds, now_iso(), step.inputs, step.outputs};
   save();
 }
 
@@ -118,13 +141,12 @@ void Manifest::save() const {
   AtomicFile f(path_);
   {
     std::ofstream out(f.temp_path());
-    out << "# key\tstatus\thash\tseconds\tfinished_at\toutputs\n";
+    out << "# key\tstatus\thash\tconfig_hash\tseconds\tfinished_at\tinputs\toutputs\n";
     for (const auto& key : order_) {
       const auto& e = entries_.at(key);
-      std::string outputs;
-      for (const auto& o : e.outputs) outputs += (outputs.empty() ? "" : ";") + o;
-      out << key << '\t' << e.status << '\t' << e.hash << '\t' << e.seconds << '\t'
-          << e.finished_at << '\t' << outputs << '\n';
+      out << key << '\t' << e.status << '\t' << e.hash << '\t' << e.config_hash << '\t'
+          << e.seconds << '\t' << e.finished_at << '\t' << join(e.inputs) << '\t'
+          << join(e.outputs) << '\n';
     }
     if (!out) fail(path_, ": cannot write the manifest (disk full?)");
   }

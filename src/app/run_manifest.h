@@ -15,10 +15,11 @@ namespace loce::app {
 
 struct ManifestEntry {
   std::string status;
-  std::string hash;
+  std::string hash;         // step_hash: decides whether the step is done
+  std::string config_hash;  // its command line and config contents alone
   double seconds = 0;
   std::string finished_at;
-  std::vector<std::string> outputs;
+  std::vector<std::string> inputs, outputs;
 };
 
 class Manifest {
@@ -35,8 +36,10 @@ class Manifest {
   std::vector<std::string> order_;
 };
 
-// Hash of what a step depends on: its command line, the content of config files it names, and
-// the size and modification time of its inputs.
+// Hash of a step's command line and the content of the config files it names.
+std::string config_hash(const Step& step);
+// Hash of everything a step depends on: its config hash, and the size and modification time of
+// its inputs.
 std::string step_hash(const Step& step);
 
 // Exclusive use of a run folder (or of one combination in it): the lock file holds "host pid". A lock left by a dead process on this

@@ -8,7 +8,7 @@
 //   OUT/HxW/<method>-s<seed>/loce.h5        LoCEs of the pretrained encoder on val
 //   OUT/HxW/<method>-s<seed>/analysis.h5    GMM, Table 1 metrics, projections
 //   OUT/HxW/report-s<seed>/                 table1.md / table1.csv across methods
-//   OUT/manifest.tsv                        one line per step: status, hash, time, outputs
+//   OUT/manifest.tsv                        one line per step: status, hashes, time, inputs, outputs
 #include <string>
 #include <vector>
 
