@@ -107,12 +107,14 @@ int64_t optimise_chunk(const RowSource& src, const OptimizerSettings& s, const P
              "LoCE: activations of rows ", first, "..", first + count - 1, " have shape ",
              acts.sizes(), ", expected [", count, ", ", src.channels, ", ", src.act_h, ", ",
              src.act_w, "]");
-  Targets t = make_targets(src.masks(first, count).to(device), src.act_h, src.act_w, s);
+  at::Tensor masks = src.masks(first, count).to(device);
+  Targets t = make_targets(masks, src.act_h, src.act_w, s);
   at::Tensor batch = plan.batch.slice(0, first, first + count);
   Solution sol = optimize({acts, t.target, t.positive_weight, batch.to(device)}, s);
 
   at::Tensor vectors = sol.vectors.cpu().contiguous();
-  at::Tensor iou = sol.iou.cpu().contiguous(), loss = sol.loss.cpu().contiguous();
+  at::Tensor iou = mask_iou(sol.logits, masks, s.mode).contiguous();
+  at::Tensor loss = sol.loss.cpu().contiguous();
   at::Tensor finite = sol.finite.cpu();
   auto b = batch.accessor<float, 2>();
   auto a = plan.area.accessor<float, 2>();

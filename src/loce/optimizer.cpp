@@ -136,6 +136,7 @@ Solution optimize(const Problem& p, const OptimizerSettings& s) {
   Solution out;
   out.vectors = v;
   at::Tensor logits = proj.forward(v);
+  out.logits = logits;
   if (s.mode == Mode::Reference) {
     at::Tensor prob = torch::sigmoid(logits);
     out.loss = -(alpha * y * prob + beta * (1.0 - y) * (1.0 - prob)).mean({2, 3});

@@ -68,4 +68,27 @@ Targets make_targets(const at::Tensor& masks, int64_t act_h, int64_t act_w,
   return out;
 }
 
+at::Tensor mask_iou(const at::Tensor& logits, const at::Tensor& masks, Mode mode) {
+  LOCE_CHECK(logits.dim() == 4 && masks.dim() == 4 && logits.size(0) == masks.size(0) &&
+                 logits.size(1) == masks.size(1),
+             "mask_iou: logits ", logits.sizes(), " and masks ", masks.sizes(), " do not pair up");
+  const int64_t n = logits.size(0), H = masks.size(2), W = masks.size(3);
+  const auto f64 = logits.options().dtype(torch::kFloat64);
+  const at::Tensor rows = skimage_resize_matrix(logits.size(2), H).to(f64);
+  const at::Tensor cols = skimage_resize_matrix(logits.size(3), W).to(f64);
+  at::Tensor iou = torch::empty({n, logits.size(1)}, torch::kFloat32);
+  // One row at a time: the projection at mask resolution is K x H x W doubles.
+  for (int64_t r = 0; r < n; ++r) {
+    // The reference clips the logits to +-10 before the sigmoid (no effect on the threshold).
+    at::Tensor prob = torch::sigmoid(logits[r].to(torch::kFloat64).clamp(-10.0, 10.0));
+    if (mode == Mode::Reference) prob = torch::floor(prob * 255.0) / 255.0;  // its uint8 image
+    at::Tensor predicted = resize_separable(prob, rows, cols).gt(0.5);
+    at::Tensor truth = masks[r].gt(0.5);
+    at::Tensor inter = (predicted & truth).sum({1, 2}).to(torch::kFloat32);
+    at::Tensor uni = (predicted | truth).sum({1, 2}).to(torch::kFloat32);
+    iou[r] = torch::where(uni > 0, inter / uni.clamp_min(1), torch::ones_like(uni)).cpu();
+  }
+  return iou;
+}
+
 }  // namespace loce::embedding

@@ -34,6 +34,12 @@ struct Targets {
 Targets make_targets(const at::Tensor& masks, int64_t act_h, int64_t act_w,
                      const OptimizerSettings& settings);
 
+// The IoU each pair reports, as the LoCE reference computes it: the projection sigmoid(A.v) on
+// the grid (logits [n, K, gh, gw]; in reference mode quantised to uint8 as the reference
+// stores it) resized to the mask's own H x W with scikit-image's resize, thresholded at 0.5, and
+// compared with the binary mask ([n, K, H, W]). 1 when both are empty. float32 [n, K] on CPU.
+at::Tensor mask_iou(const at::Tensor& logits, const at::Tensor& masks, Mode mode);
+
 // The optimisation grid of a mode for activations of act_h x act_w.
 std::pair<int64_t, int64_t> grid_shape(const OptimizerSettings& settings, int64_t act_h,
                                        int64_t act_w);

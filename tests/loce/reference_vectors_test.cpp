@@ -7,6 +7,7 @@
 #include "core/hdf5.h"
 #include "loce/optimizer.h"
 #include "loce/pair_plan.h"
+#include "loce/resize_matrices.h"
 #include "loce/targets.h"
 #include "loce/loce_test_data.h"
 
@@ -59,4 +60,27 @@ TEST(ReferenceVectors, CaseB_ShrunkMasksTwoBatches) {
   // 80 pairs (batches of 64 and 16: the 1/B^2 factor differs), C 32, 128x256 masks shrunk to
   // 100x100 through skimage's Gaussian pre-filter.
   expect_reproduced(run_case("loce_ref_case_b.h5"));
+}
+
+// The IoU each pair reports, for the reference's own vectors, equals the IoU the reference
+// computes for them (tests/loce/data/reference_iou.h5, make_reference_iou.py): projection on the
+// 100x100 grid, stored as uint8, resized to the mask's resolution, thresholded at 0.5.
+TEST(ReferenceVectors, MaskIouAsTheReferenceReportsIt) {
+  auto expected_file = h5::File::open(test::loce_data_file("reference_iou.h5"));
+  for (const char* c : {"a", "b"}) {
+    auto f = h5::File::open(test::loce_data_file(std::string("loce_ref_case_") + c + ".h5"));
+    at::Tensor acts = h5::read_tensor(f, "/acts").to(torch::kFloat32);
+    at::Tensor loces = h5::read_tensor(f, "/loce").to(torch::kFloat32);
+    at::Tensor masks = h5::read_tensor(f, "/masks");
+    // A.v on the activation grid, then bilinearly onto the 100x100 grid (linear maps commute).
+    at::Tensor projection = torch::einsum("nchw,nc->nhw", {acts, loces});
+    at::Tensor logits = resize_separable(projection, bilinear_matrix(acts.size(2), 100),
+                                         bilinear_matrix(acts.size(3), 100));
+    at::Tensor ours = mask_iou(logits.unsqueeze(1), masks.unsqueeze(1), Mode::Reference).squeeze(1);
+    at::Tensor theirs = h5::read_tensor(expected_file, std::string("/case_") + c + "/iou").to(torch::kFloat32);
+    ASSERT_EQ(ours.sizes(), theirs.sizes());
+    // Float rounding may flip a pixel that sits exactly on the threshold.
+    EXPECT_LT((ours - theirs).abs().max().item<float>(), 5e-3) << "case " << c;
+    EXPECT_LT((ours - theirs).abs().mean().item<float>(), 5e-4) << "case " << c;
+  }
 }
