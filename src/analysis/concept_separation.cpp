@@ -46,7 +46,11 @@ ConceptSeparation concept_separation(const at::Tensor& x, const at::Tensor& labe
   // concept, the own concept masked, the minimum per concept over rows and ranks.
   const double inf = std::numeric_limits<double>::infinity();
   at::Tensor to_others = s.nearest.scatter(1, s.labels.unsqueeze(1), inf).amin(1);  // [rows]
-  at::Tensor inter_min = torch::full({C}, inf, f64).scatter_reduce(0, s.labels, to_others, "amin");
+  at::Tensor inter_min = torch::full({C}, inf, f64);
+  for (int64_t c = 0; c < C; ++c) {  // C is small; scatter_reduce is a beta API in LibTorch 1.13
+    at::Tensor mine = to_others.masked_select(s.labels.eq(c));
+    if (mine.numel() > 0) inter_min[c] = mine.min();
+  }
   min_across_ranks(comm, inter_min);
   inter_min = inter_min.to(torch::kCPU);
   r.one_vs_rest = torch::where(inter_min.isinf(), torch::full_like(inter_min, nan), inter_min / r.intra);
