@@ -7,7 +7,7 @@
 #   RANKS=2 tools/demo.sh      the same under mpirun -np 2
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh
+LOCE_BUILD_TARGET=${LOCE_BUILD_TARGET:-loce} tools/setup.sh   # the program only; tools/test.sh builds the tests
 OUT=${1:-runs/demo}
 LOCE=${LOCE:-build/loce}
 RANKS=${RANKS:-1}
