@@ -1,6 +1,7 @@
 #pragma once
 // A progress line for long loops, printed by rank 0 only. On a terminal it redraws one line with
-// rate and ETA; when stderr (where all logging goes) is a file or a pipe (batch jobs) it prints one line per `step_percent`.
+// rate and ETA; when stderr (where all logging goes) is a file or a pipe (batch jobs) it prints
+// one line per `step_percent`.
 #include <chrono>
 #include <cstdint>
 #include <string>
