@@ -308,6 +308,19 @@ double GaussianMixture::score(const at::Tensor& x_local) const {
   return s[0].item<double>() / s[1].item<double>();
 }
 
+GaussianMixture::ScoredPrediction GaussianMixture::score_and_predict(const at::Tensor& x_local) const {
+  LOCE_CHECK(fitted(), "GMM: not fitted");
+  at::Tensor wlp = weighted_log_prob(x_local);
+  ScoredPrediction r;
+  r.labels = wlp.argmax(1);
+  at::Tensor s = torch::stack({torch::logsumexp(wlp, 1).sum(),
+                               torch::tensor(double(x_local.size(0)), torch::kFloat64)
+                                   .to(x_local.device())});
+  sum_across_ranks(comm_, s);
+  r.mean_log_likelihood = s[0].item<double>() / s[1].item<double>();
+  return r;
+}
+
 int64_t GaussianMixture::n_parameters() const {
   const int64_t k = options_.n_components, d = means_.defined() ? means_.size(1) : 0;
   int64_t cov = 0;

@@ -64,6 +64,13 @@ class GaussianMixture {
   at::Tensor score_samples(const at::Tensor& x) const;  // [n] float64, log p(x)
   // Collective: mean log-likelihood over the points of all ranks.
   double score(const at::Tensor& x_local) const;
+  // Collective: score() and predict() of the local points from one E-step (with 1024-D points
+  // an E-step is a GEMM of n x d x k*d, the cost of a whole EM iteration's E half).
+  struct ScoredPrediction {
+    double mean_log_likelihood = 0;
+    at::Tensor labels;  // [n_local] int64
+  };
+  ScoredPrediction score_and_predict(const at::Tensor& x_local) const;
   // Collective: -2 log L + p log N (BIC) and -2 log L + 2 p (AIC) over all ranks' points.
   double bic(const at::Tensor& x_local) const;
   double aic(const at::Tensor& x_local) const;

@@ -86,12 +86,14 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& o,
     r.gmm = GaussianMixture(g, comm);
     r.gmm.fit(x_local);
   }
-  // BIC and AIC from the one score pass (each E-step over 1024-D points is costly).
-  r.log_likelihood = r.gmm.score(x_local);
+  // Likelihood (for BIC and AIC) and assignments from one E-step: each over 1024-D points costs
+  // as much as the E half of an EM iteration.
+  auto scored = r.gmm.score_and_predict(x_local);
+  r.log_likelihood = scored.mean_log_likelihood;
   const double p = double(r.gmm.n_parameters()), nd = double(n);
   r.bic = -2 * r.log_likelihood * nd + p * std::log(nd);
   r.aic = -2 * r.log_likelihood * nd + 2 * p;
-  r.assignment = gather_rows(comm, r.gmm.predict(x_local)).to(torch::kCPU);
+  r.assignment = gather_rows(comm, scored.labels).to(torch::kCPU);
   r.timings.emplace_back("gmm", t.seconds());
   log::info("GMM: ", r.gmm.options().n_components, " components (", to_string(o.covariance_type),
             "), ", r.gmm.n_iter(), " iterations, mean log-likelihood ", r.log_likelihood, " [",
