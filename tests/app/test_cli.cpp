@@ -14,6 +14,14 @@ namespace {
 test::RunResult run_loce(const std::string& args) {
   return test::run_command(test::loce_binary() + " " + args);
 }
+
+// Writes `toml` to a fresh c.toml and runs `loce args`, where CFG in args stands for its path.
+test::RunResult run_with_config(const std::string& toml, std::string args) {
+  const std::string path = test::temp_dir("cli") + "/c.toml";
+  std::ofstream(path) << toml;
+  args.replace(args.find("CFG"), 3, path);
+  return run_loce(args);
+}
 }  // namespace
 
 TEST(Cli, VersionAndHelp) {
@@ -27,9 +35,7 @@ TEST(Cli, VersionAndHelp) {
 }
 
 TEST(Cli, UnknownConfigKeyIsAnError) {
-  std::string dir = test::temp_dir("cli");
-  std::ofstream(dir + "/c.toml") << "seed = 3\nthreds = 2\n";
-  auto r = run_loce("--config " + dir + "/c.toml stats --cache x.h5");
+  auto r = run_with_config("seed = 3\nthreds = 2\n", "--config CFG stats --cache x.h5");
   EXPECT_NE(r.exit_code, 0);
   // One line naming the file and the key.
   EXPECT_NE(r.output.find("c.toml: unknown key 'threds'"), std::string::npos) << r.output;
@@ -37,29 +43,24 @@ TEST(Cli, UnknownConfigKeyIsAnError) {
 }
 
 TEST(Cli, UnknownConfigSectionIsNamed) {
-  std::string dir = test::temp_dir("cli");
-  std::ofstream(dir + "/c.toml") << "[stat]\nsplit = \"val\"\n";
-  auto r = run_loce("--config " + dir + "/c.toml stats --cache x.h5");
+  auto r = run_with_config("[stat]\nsplit = \"val\"\n", "--config CFG stats --cache x.h5");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("unknown section [stat]"), std::string::npos) << r.output;
 }
 
 TEST(Cli, UnknownKeyInSubcommandSectionIsAnError) {
-  std::string dir = test::temp_dir("cli");
-  std::ofstream(dir + "/c.toml") << "[stats]\nsplit = \"val\"\nsplitt = \"train\"\n";
-  auto r = run_loce("--config " + dir + "/c.toml stats --cache x.h5");
+  auto r = run_with_config("[stats]\nsplit = \"val\"\nsplitt = \"train\"\n",
+                           "--config CFG stats --cache x.h5");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("unknown key 'stats.splitt'"), std::string::npos) << r.output;
 }
 
 // Global options may also follow the subcommand (`loce stats --config c.toml ...`).
 TEST(Cli, GlobalOptionsAfterTheSubcommand) {
-  std::string dir = test::temp_dir("cli");
-  std::ofstream(dir + "/c.toml") << "seed = 3\nthreds = 2\n";
-  auto r = run_loce("stats --cache x.h5 --config " + dir + "/c.toml");
+  auto r = run_with_config("seed = 3\nthreds = 2\n", "stats --cache x.h5 --config CFG");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("threds"), std::string::npos) << r.output;
-  r = run_loce("stats --log-level quiet --cache " + dir + "/missing.h5");
+  r = run_loce("stats --log-level quiet --cache " + test::temp_dir("cli") + "/missing.h5");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_EQ(r.output.find("not expected"), std::string::npos) << r.output;
 }
