@@ -85,14 +85,15 @@ RunFn setup_embed(CLI::App& cli) {
     if (o->model.empty() || o->data.empty())
       bad_input("embed: give --from-activations FILE, or --model RUN_DIR with --data CACHE");
     // The encoder of a run over a split of the cache; images are fed as in training.
+    // The checkpoint is read once: the run's encoder, method and depth all come from it.
+    const train::LoadedRun run = train::load_run(o->model, {}, ctx.device);
+    train::check_cache_matches_run(run, o->data);
     auto cache = std::make_shared<data::Cache>(o->data);
-    auto encoder = train::load_encoder(o->model, ctx.device);
+    auto encoder = run.network->encoder;
     embedding::EncoderSplit split;
     split.images = cache->size(o->split);
     split.image_names = cache->names(o->split);
     split.model_run = o->model;
-    const train::LoadedRun run = train::load_run(o->model, {}, c10::Device(c10::kCPU));
-    train::check_cache_matches_run(run, o->data);
     split.method = run.method;
     // Levels 0..depth; -1 names the deepest, recorded by its number.
     const int64_t levels = run.config.depth + 1;

@@ -42,7 +42,7 @@ CheckpointSummary summarize_checkpoint(const std::string& run_dir_or_checkpoint)
   models::HeadSet heads;
   if (st.method == "finetune") heads.segmentation = true;
   else heads = ssl::make_pretext_task(st.method, {})->heads();
-  LoadedRun run = load_run(s.path, heads, c10::Device(c10::kCPU));
+  LoadedRun run = load_run(st, s.path, heads, c10::Device(c10::kCPU));  // no second read
   s.digest = state_digest(*run.network);
   for (const auto& p : run.network->parameters()) s.parameters += p.numel();
   return s;

@@ -88,9 +88,14 @@ TrainConfig config_from_entries(const ConfigEntries& entries) {
 
 LoadedRun load_run(const std::string& run_dir_or_checkpoint, const models::HeadSet& heads,
                    const c10::Device& device) {
+  const std::string checkpoint = resolve_checkpoint(run_dir_or_checkpoint);
+  return load_run(read_checkpoint(checkpoint), checkpoint, heads, device);
+}
+
+LoadedRun load_run(const RunState& state, const std::string& checkpoint,
+                   const models::HeadSet& heads, const c10::Device& device) {
   LoadedRun run;
-  run.checkpoint = resolve_checkpoint(run_dir_or_checkpoint);
-  RunState state = read_checkpoint(run.checkpoint);
+  run.checkpoint = checkpoint;
   run.method = state.method;
   run.step = state.step;
   run.entries = state.config;

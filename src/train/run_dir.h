@@ -29,6 +29,8 @@
 
 namespace loce::train {
 
+struct RunState;  // train/checkpoint.h
+
 std::string checkpoints_dir(const std::string& run_dir);
 std::string checkpoint_path(const std::string& run_dir, int64_t step);
 std::string curves_path(const std::string& run_dir);   // train.h5
@@ -54,6 +56,9 @@ struct LoadedRun {
 // always there) onto `device`, in eval mode, without gradients.
 LoadedRun load_run(const std::string& run_dir_or_checkpoint, const models::HeadSet& heads,
                    const c10::Device& device);
+// The same from a checkpoint already read (read_checkpoint(checkpoint) gave `state`).
+LoadedRun load_run(const RunState& state, const std::string& checkpoint,
+                   const models::HeadSet& heads, const c10::Device& device);
 // A run is used on images of the size it was trained on: an InputError naming both files when the
 // cache at `cache_path` holds another size (a cache of another resolution is a slip of the user;
 // full-resolution evaluation goes through `loce evaluate --full-res-labels`).

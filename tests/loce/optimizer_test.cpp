@@ -6,18 +6,11 @@
 #include "loce/optimizer.h"
 #include "loce/resize_matrices.h"
 #include "loce/targets.h"
+#include "loce/torch_bilinear.h"
 
 using namespace loce::embedding;
 
 namespace {
-
-at::Tensor bilinear(const at::Tensor& x, int64_t h, int64_t w) {
-  namespace F = torch::nn::functional;
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{h, w})
-                               .mode(torch::kBilinear)
-                               .align_corners(false));
-}
 
 struct Inputs {
   at::Tensor acts;    // [n, C, h, w]
@@ -46,7 +39,7 @@ OptimizerSettings small_settings(Mode mode) {
 // (A_up * v).sum(C), pseudo-BCE with -1/B per sample, the mean over the batch, AdamW.
 at::Tensor literal_reference(const at::Tensor& acts, const Targets& t, const OptimizerSettings& s) {
   const int64_t n = acts.size(0), C = acts.size(1);
-  at::Tensor up = bilinear(acts, s.grid_h, s.grid_w);
+  at::Tensor up = loce::test::torch_bilinear(acts, s.grid_h, s.grid_w);
   at::Tensor v = torch::zeros({n, C, 1, 1}, torch::requires_grad());
   torch::optim::AdamW opt({v}, torch::optim::AdamWOptions(s.lr));
   at::Tensor a = t.positive_weight.view({n, 1, 1, 1}), y = t.target;

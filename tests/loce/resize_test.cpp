@@ -7,19 +7,10 @@
 #include "core/hdf5.h"
 #include "loce/loce_test_data.h"
 #include "loce/resize_matrices.h"
+#include "loce/torch_bilinear.h"
 
 using namespace loce;
 using namespace loce::embedding;
-
-namespace {
-at::Tensor bilinear(const at::Tensor& x, int64_t h, int64_t w) {
-  namespace F = torch::nn::functional;
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{h, w})
-                               .mode(torch::kBilinear)
-                               .align_corners(false));
-}
-}  // namespace
 
 TEST(ResizeMatrices, SkimageResizeMatchesScikitImage) {
   auto f = h5::File::open(test::loce_data_file("skimage_resize_cases.h5"));
@@ -43,7 +34,7 @@ TEST(ResizeMatrices, BilinearMatchesTorchInterpolate) {
   for (auto [h, w, oh, ow] : std::vector<std::array<int64_t, 4>>{
            {8, 16, 100, 100}, {64, 128, 100, 100}, {3, 5, 7, 2}, {1, 4, 3, 4}}) {
     at::Tensor x = torch::randn({2, 3, h, w});
-    at::Tensor expected = bilinear(x, oh, ow);
+    at::Tensor expected = test::torch_bilinear(x, oh, ow);
     at::Tensor ours = resize_separable(x, bilinear_matrix(h, oh), bilinear_matrix(w, ow));
     EXPECT_LT((ours - expected).abs().max().item<float>(), 2e-6) << h << "x" << w;
   }
