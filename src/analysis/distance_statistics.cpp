@@ -3,81 +3,147 @@
 #include <torch/torch.h>
 
 #include <limits>
+#include <vector>
 
 #include "analysis/pairwise_distance.h"
 #include "core/error.h"
 
 namespace loce::analysis {
+namespace {
+
+// Folds a block of distances d [m, t] (the columns' concepts in col_labels [t]) into the
+// running k nearest neighbours of its m rows: best_d [m, k] float64, best_l [m, k] concepts.
+// Only rows whose nearest entry in the block beats their current k-th best can change; once the
+// diagonal tiles have been seen (they come first) that is a small fraction.
+void merge_neighbours(at::Tensor best_d, at::Tensor best_l, const at::Tensor& d,
+                      const at::Tensor& col_labels) {
+  const int64_t k = best_d.size(1);
+  at::Tensor rows = d.amin(1).to(torch::kFloat64).lt(best_d.select(1, k - 1)).nonzero().squeeze(1);
+  if (rows.numel() == 0) return;
+  const bool all = rows.numel() == d.size(0);
+  at::Tensor sub = all ? d : d.index_select(0, rows);
+  at::Tensor old_d = all ? best_d : best_d.index_select(0, rows);
+  at::Tensor old_l = all ? best_l : best_l.index_select(0, rows);
+  auto [td, ti] = sub.topk(std::min(k, sub.size(1)), 1, /*largest=*/false);
+  at::Tensor cand_d = torch::cat({old_d, td.to(torch::kFloat64)}, 1);
+  at::Tensor cand_l =
+      torch::cat({old_l, col_labels.index_select(0, ti.flatten()).view(ti.sizes())}, 1);
+  auto [md, mi] = cand_d.topk(k, 1, /*largest=*/false);
+  // An infinite distance is no neighbour (the point itself, or fewer than k others).
+  at::Tensor ml = cand_l.gather(1, mi).masked_fill(md.isinf(), -1);
+  best_d.index_copy_(0, rows, md);
+  best_l.index_copy_(0, rows, ml);
+}
+
+}  // namespace
 
 DistanceStatistics distance_statistics(const at::Tensor& x_in, const at::Tensor& labels_in,
                                        int64_t n_concepts, const DistanceOptions& options,
                                        dist::Communicator* comm) {
   LOCE_CHECK(x_in.dim() == 2 && labels_in.dim() == 1 && x_in.size(0) == labels_in.size(0),
              "distance statistics: need points [n, d] and labels [n]");
+  LOCE_CHECK(options.tile >= 1, "distance statistics: tile must be >= 1");
   const auto wd = options.mixed_precision ? torch::kFloat32 : torch::kFloat64;
   const auto f64 = x_in.options().dtype(torch::kFloat64);
-  const int64_t n = x_in.size(0), k = options.knn_k;
+  const int64_t n = x_in.size(0), k = options.knn_k, C = n_concepts, T = options.tile;
   const double inf = std::numeric_limits<double>::infinity();
+
+  // Sorted by concept (stable, so ties keep their order on every rank): concept c occupies
+  // rows [first[c], first[c + 1]).
+  at::Tensor labels_all = labels_in.to(x_in.device(), torch::kInt64);
+  at::Tensor order = std::get<1>(labels_all.sort(/*stable=*/true, 0, /*descending=*/false));
+  at::Tensor labels = labels_all.index_select(0, order);
+  at::Tensor counts = torch::one_hot(labels, C).to(torch::kFloat64).sum(0);
+  std::vector<int64_t> first(C + 1, 0);
+  {
+    at::Tensor c = counts.to(torch::kCPU);
+    for (int64_t i = 0; i < C; ++i) first[i + 1] = first[i] + int64_t(c[i].item<double>());
+  }
   // Centring changes no distance but shrinks the norms in |a|^2 - 2ab + |b|^2.
   at::Tensor xd = x_in.to(torch::kFloat64);
-  at::Tensor x = (xd - xd.mean(0)).to(wd);
+  at::Tensor x = (xd - xd.mean(0)).index_select(0, order).to(wd);
   at::Tensor x_sq = squared_norms(x);
-  at::Tensor labels = labels_in.to(x.device(), torch::kInt64);
-  at::Tensor onehot = torch::one_hot(labels, n_concepts).to(wd);  // [n, C]
 
+  at::Tensor sum_to = torch::zeros({n, C}, f64);
+  at::Tensor nearest = torch::full({n, C}, inf, f64);
+  at::Tensor knn_d = torch::full({n, k}, inf, f64);
+  at::Tensor knn_l = torch::full({n, k}, -1, labels.options());
+
+  // Per concept, the sum and the minimum over the block's columns in that concept (for the
+  // rows of `d`): slice reductions, as the columns are sorted by concept.
+  auto fold_sums = [&](const at::Tensor& d, int64_t row0, int64_t col0) {
+    const int64_t cols = d.size(1);
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t lo = std::max(first[c], col0), hi = std::min(first[c + 1], col0 + cols);
+      if (lo < hi)
+        sum_to.narrow(0, row0, d.size(0)).select(1, c) += d.narrow(1, lo - col0, hi - lo).sum(1, false, torch::kFloat64);
+    }
+  };
+  auto fold_nearest = [&](const at::Tensor& d, int64_t row0, int64_t col0) {
+    const int64_t cols = d.size(1);
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t lo = std::max(first[c], col0), hi = std::min(first[c + 1], col0 + cols);
+      if (lo >= hi) continue;
+      at::Tensor dst = nearest.narrow(0, row0, d.size(0)).select(1, c);
+      dst.copy_(torch::minimum(dst, d.narrow(1, lo - col0, hi - lo).amin(1).to(torch::kFloat64)));
+    }
+  };
+
+  // Tile pairs (I, J), I <= J, by distance from the diagonal: the diagonal tiles first, which
+  // hold each point's own concept, so that the neighbour search soon has tight bounds.
+  const int64_t tiles = (n + T - 1) / T;
+  const int world = comm_size(comm), rank = comm_rank(comm);
+  int64_t pair = 0;
+  for (int64_t off = 0; off < tiles; ++off) {
+    for (int64_t I = 0; I + off < tiles; ++I, ++pair) {
+      const int64_t J = I + off;
+      if (pair % world != rank) continue;
+      const int64_t r0 = I * T, tr = std::min(T, n - r0), c0 = J * T, tc = std::min(T, n - c0);
+      at::Tensor d = squared_distances(x.narrow(0, r0, tr), x.narrow(0, c0, tc),
+                                       x_sq.narrow(0, r0, tr), x_sq.narrow(0, c0, tc));
+      const bool diagonal = I == J;
+      if (diagonal) d.fill_diagonal_(0.0);  // self pairs count exactly 0 in the sums
+      d.sqrt_();
+      fold_sums(d, r0, c0);
+      if (!diagonal) fold_sums(d.t(), c0, r0);
+      if (diagonal) d.fill_diagonal_(inf);  // and are no one's nearest or neighbour
+      fold_nearest(d, r0, c0);
+      if (!diagonal) fold_nearest(d.t(), c0, r0);
+      if (k > 0) {
+        merge_neighbours(knn_d.narrow(0, r0, tr), knn_l.narrow(0, r0, tr), d,
+                         labels.narrow(0, c0, tc));
+        if (!diagonal)
+          merge_neighbours(knn_d.narrow(0, c0, tc), knn_l.narrow(0, c0, tc), d.t(),
+                           labels.narrow(0, r0, tr));
+      }
+    }
+  }
+
+  if (world > 1) {
+    sum_across_ranks(comm, sum_to);
+    min_across_ranks(comm, nearest);
+    if (k > 0) {  // every rank's k best per point, then the k best of those
+      auto merge_ranks = [&](const at::Tensor& t) {
+        return gather_rows(comm, t).view({world, n, k}).permute({1, 0, 2}).reshape({n, world * k});
+      };
+      at::Tensor all_d = merge_ranks(knn_d), all_l = merge_ranks(knn_l);
+      auto [md, mi] = all_d.topk(k, 1, /*largest=*/false);
+      knn_l = all_l.gather(1, mi).masked_fill(md.isinf(), -1);
+    }
+  }
+
+  // Back to the caller's order, this rank's rows only.
   DistanceStatistics s;
   s.n_points = n;
   s.rows = shard_rows(n, comm);
-  s.counts = onehot.to(torch::kFloat64).sum(0);
-  const int64_t r0 = s.rows.begin, nr = s.rows.size();
-  s.labels = labels.narrow(0, r0, nr);
-  s.sum_to = torch::zeros({nr, n_concepts}, f64);
-  s.nearest = torch::full({nr, n_concepts}, inf, f64);
-  at::Tensor knn_dist = torch::full({nr, k}, inf, f64);
-  s.knn = torch::full({nr, k}, -1, labels.options());
-
-  for (int64_t rs = 0; rs < nr; rs += options.row_tile) {
-    const int64_t tr = std::min(options.row_tile, nr - rs), g0 = r0 + rs;
-    at::Tensor xr = x.narrow(0, g0, tr), xr_sq = x_sq.narrow(0, g0, tr);
-    at::Tensor sums = torch::zeros({tr, n_concepts}, f64);
-    at::Tensor near = torch::full({tr, n_concepts}, inf, f64);
-    at::Tensor best_d = knn_dist.narrow(0, rs, tr), best_l = s.knn.narrow(0, rs, tr);
-    for (int64_t cs = 0; cs < n; cs += options.col_tile) {
-      const int64_t tc = std::min(options.col_tile, n - cs);
-      at::Tensor d = squared_distances(xr, x.narrow(0, cs, tc), xr_sq, x_sq.narrow(0, cs, tc));
-      at::Tensor col_labels = labels.narrow(0, cs, tc);
-      // Self pairs: exactly 0 in the sums (as scikit-learn zeroes the diagonal), excluded
-      // from nearest neighbours.
-      at::Tensor self_mask;
-      const int64_t lo = std::max(g0, cs), hi = std::min(g0 + tr, cs + tc);
-      if (lo < hi) {
-        at::Tensor idx = torch::arange(lo, hi, labels.options());
-        d.index_put_({idx - g0, idx - cs}, 0.0);
-        self_mask = torch::zeros_like(d, d.options().dtype(torch::kBool));
-        self_mask.index_put_({idx - g0, idx - cs}, true);
-      }
-      d.sqrt_();
-      sums += torch::mm(d, onehot.narrow(0, cs, tc)).to(torch::kFloat64);
-      at::Tensor d_other = self_mask.defined() ? d.masked_fill(self_mask, inf) : d;
-      for (int64_t c = 0; c < n_concepts; ++c) {
-        at::Tensor cols = col_labels.eq(c).nonzero().squeeze(1);
-        if (cols.numel() == 0) continue;
-        near.select(1, c).copy_(torch::minimum(
-            near.select(1, c), d_other.index_select(1, cols).amin(1).to(torch::kFloat64)));
-      }
-      if (k > 0) {
-        auto [td, ti] = d_other.topk(std::min(k, tc), 1, /*largest=*/false);
-        at::Tensor cand_d = torch::cat({best_d, td.to(torch::kFloat64)}, 1);
-        at::Tensor cand_l = torch::cat({best_l, col_labels.index_select(0, ti.flatten()).view(ti.sizes())}, 1);
-        auto [md, mi] = cand_d.topk(k, 1, /*largest=*/false);
-        best_d.copy_(md);
-        // An infinite distance is no neighbour (the point itself, or fewer than k others).
-        best_l.copy_(cand_l.gather(1, mi).masked_fill(md.isinf(), -1));
-      }
-    }
-    s.sum_to.narrow(0, rs, tr).copy_(sums);
-    s.nearest.narrow(0, rs, tr).copy_(near);
-  }
+  s.counts = counts;
+  at::Tensor position = torch::empty_like(order);  // position[i]: where point i went
+  position.index_put_({order}, torch::arange(n, order.options()));
+  at::Tensor mine = position.narrow(0, s.rows.begin, s.rows.size());
+  s.labels = labels_all.narrow(0, s.rows.begin, s.rows.size());
+  s.sum_to = sum_to.index_select(0, mine);
+  s.nearest = nearest.index_select(0, mine);
+  s.knn = knn_l.index_select(0, mine);
   return s;
 }
 

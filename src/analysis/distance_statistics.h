@@ -5,9 +5,13 @@
 //   sum_to[i, c]   = sum_{j in c} |x_i - x_j|      (the self distance counts as 0)
 //   nearest[i, c]  = min_{j in c, j != i} |x_i - x_j| (+inf when c holds no other point)
 //   knn[i, 0..k)   = concepts of the k nearest other points, nearest first.
-// Distributed: every rank holds all points (they are the columns) and handles its own block of
-// rows (shard_rows), so the rows' results stay local and only their sums cross ranks. The pass
-// runs on the points' device.
+// The distance matrix is symmetric, so only the tiles on and above the diagonal are computed and
+// each off-diagonal tile serves its rows and its columns. The points are sorted by concept
+// first, so a concept's points are a contiguous range of columns and its minimum is a slice
+// reduction.
+// Distributed: every rank holds all points, computes its share of the tiles (round robin) into
+// accumulators for all points, and one sum, one min and one gather combine them; each rank then
+// keeps its own block of rows (shard_rows). The pass runs on the points' device.
 #include <cstdint>
 
 #include <ATen/Tensor.h>
@@ -31,8 +35,7 @@ struct DistanceOptions {
   int64_t knn_k = 5;
   // Distances from float32 products (accumulated in float64) instead of float64 throughout.
   bool mixed_precision = false;
-  int64_t row_tile = 1024;
-  int64_t col_tile = 8192;
+  int64_t tile = 2048;  // square tiles of tile x tile distances
 };
 
 // x [n, d] all points (identical on every rank), labels [n] in [0, n_concepts).

@@ -5,22 +5,53 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "analysis/collectives.h"
+#include "analysis/kmeans.h"
 #include "analysis/kmeans_plus_plus.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/matmul.h"
 #include "core/seed.h"
+#include "core/timer.h"
 
 namespace loce::analysis {
 
 namespace {
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 const double kLog2Pi = std::log(2.0 * M_PI);
+constexpr int64_t kColumnBlock = 128;
 
-// Rows per tile so that a [rows, k * d] float64 block of Mahalanobis terms stays near 64 MB.
+// Rows per tile so that a [rows, k * d] block of Mahalanobis terms stays near 64 MB.
 int64_t em_tile_rows(int64_t k, int64_t d) {
   return std::max<int64_t>(256, (int64_t(64) << 20) / (8 * std::max<int64_t>(1, k * d)));
+}
+
+// Rows per tile of the M-step's statistics: a [rows, d] float64 block near 256 MB, so that
+// each component's scatter is a few large GEMMs rather than many thin ones.
+int64_t m_step_tile_rows(int64_t d) {
+  return std::max<int64_t>(256, (int64_t(256) << 20) / (8 * std::max<int64_t>(1, d)));
+}
+
+// Column blocks [begin, end) of width kColumnBlock covering 0..d.
+std::vector<std::pair<int64_t, int64_t>> column_blocks(int64_t d) {
+  std::vector<std::pair<int64_t, int64_t>> b;
+  for (int64_t s = 0; s < d; s += kColumnBlock) b.emplace_back(s, std::min(d, s + kColumnBlock));
+  return b;
+}
+
+// out [d, d] += the upper triangle, by column blocks, of a^T b (a, b [n, d]): for a block
+// [s, e) only rows [0, e) of the product. The rest of `out` is not touched.
+void add_upper_gram(at::Tensor out, const at::Tensor& a, const at::Tensor& b) {
+  for (auto [s, e] : column_blocks(a.size(1)))
+    out.narrow(0, 0, e).narrow(1, s, e - s).addmm_(a.narrow(1, 0, e).t(), b.narrow(1, s, e - s));
+}
+
+// The full symmetric matrices [k, d, d] from their upper triangles.
+at::Tensor mirror_upper(const at::Tensor& upper) {
+  return upper.triu() + upper.triu(1).transpose(-2, -1);
 }
 
 // Upper-triangular P with P P^T = S^-1, from S = L L^T: P = L^-T (scikit-learn's
@@ -37,6 +68,58 @@ at::Tensor precision_cholesky(const at::Tensor& cov, CovarianceType type) {
   if (cov.le(0).any().item<bool>())
     fail("GMM: a component has a non-positive variance; increase reg_covar or lower k");
   return cov.rsqrt();
+}
+
+// Sums over one rank's points, per component, about the component's anchor a:
+// N_k = sum r, sx = sum r (x - a), sxx = sum r (x - a)(x - a)^T (full: upper triangle only;
+// diag and spherical: the diagonal). All float64.
+struct Moments {
+  at::Tensor nk, sx, sxx;
+};
+
+Moments zero_moments(int64_t k, int64_t d, CovarianceType type, const at::TensorOptions& f64) {
+  return {torch::zeros({k}, f64), torch::zeros({k, d}, f64),
+          type == CovarianceType::Full ? torch::zeros({k, d, d}, f64) : torch::zeros({k, d}, f64)};
+}
+
+// Adds points xc [t, d] (float64, centred) with responsibilities resp [t, k] to m.
+void accumulate(Moments& m, const at::Tensor& xc, const at::Tensor& resp, const at::Tensor& anchor,
+                CovarianceType type) {
+  m.nk += resp.sum(0);
+  for (int64_t c = 0; c < resp.size(1); ++c) {
+    // Rows whose responsibility underflowed to exactly 0 add nothing: skipping them is
+    // exact, and with separated concepts it removes most of the M-step's work.
+    at::Tensor rc = resp.select(1, c);
+    at::Tensor rows = rc.ne(0).nonzero().squeeze(1);
+    if (rows.numel() == 0) continue;
+    at::Tensor xs = xc, rs = rc;
+    if (rows.numel() < xc.size(0) * 9 / 10) {
+      xs = xc.index_select(0, rows);
+      rs = rc.index_select(0, rows);
+    }
+    xs = xs - anchor[c];
+    at::Tensor weighted = xs * rs.unsqueeze(1);
+    m.sx[c] += weighted.sum(0);
+    if (type == CovarianceType::Full)
+      add_upper_gram(m.sxx[c], weighted, xs);
+    else
+      m.sxx[c] += (weighted * xs).sum(0);
+  }
+}
+
+// Sums the moments (and `extra`, e.g. the log-likelihood) over ranks in one reduction.
+void sum_moments_across_ranks(dist::Communicator* comm, Moments& m, at::Tensor& extra) {
+  at::Tensor packed = torch::cat({m.nk, m.sx.flatten(), m.sxx.flatten(), extra});
+  sum_across_ranks(comm, packed);
+  int64_t o = 0;
+  auto take = [&](at::Tensor& t) {
+    t = packed.narrow(0, o, t.numel()).view(t.sizes());
+    o += t.numel();
+  };
+  take(m.nk);
+  take(m.sx);
+  take(m.sxx);
+  take(extra);
 }
 }  // namespace
 
@@ -56,12 +139,47 @@ std::string to_string(CovarianceType type) {
   return "?";
 }
 
+GmmInit parse_gmm_init(const std::string& name) {
+  if (name == "kmeans") return GmmInit::KMeans;
+  if (name == "k-means++") return GmmInit::KMeansPlusPlus;
+  bad_input("GMM initialisation '", name, "' is not one of kmeans, k-means++");
+}
+
+std::string to_string(GmmInit init) {
+  return init == GmmInit::KMeans ? "kmeans" : "k-means++";
+}
+
+struct GaussianMixture::Parameters {
+  at::Tensor weights, means, covariances;  // float64, means in the points' coordinates
+};
+
 struct GaussianMixture::Run {
   at::Tensor weights, means, covariances, prec_chol;
   double lower_bound = -std::numeric_limits<double>::infinity();
   int n_iter = 0;
   bool converged = false;
 };
+
+namespace {
+// scikit-learn's _estimate_gaussian_parameters from summed moments about `anchor` (centred
+// coordinates): S = sxx / N_k - delta delta^T with delta = mean - anchor, which cancels nothing
+// when the anchor is near the mean.
+void m_step(const Moments& m, const at::Tensor& anchor, double reg_covar, CovarianceType type,
+            at::Tensor& weights, at::Tensor& centred_means, at::Tensor& cov) {
+  const int64_t k = m.nk.size(0);
+  at::Tensor nk_eps = m.nk + 10 * kEps;
+  at::Tensor delta = m.sx / nk_eps.unsqueeze(1);
+  centred_means = anchor + delta;
+  if (type == CovarianceType::Full) {
+    cov = mirror_upper(m.sxx) / nk_eps.view({k, 1, 1}) - delta.unsqueeze(2) * delta.unsqueeze(1);
+    cov.diagonal(0, 1, 2).add_(reg_covar);
+  } else {
+    at::Tensor var = m.sxx / nk_eps.unsqueeze(1) - delta * delta + reg_covar;
+    cov = type == CovarianceType::Diag ? var : var.mean(1);
+  }
+  weights = nk_eps / nk_eps.sum();
+}
+}  // namespace
 
 GaussianMixture::GaussianMixture(GmmOptions options, dist::Communicator* comm)
     : options_(options), comm_(comm) {
@@ -88,20 +206,48 @@ void GaussianMixture::set_shift(const at::Tensor& x_local) {
   shift_ = s / n.item<double>();
 }
 
+at::Tensor GaussianMixture::mahalanobis_full(const at::Tensor& xc) const {
+  // y = (x - mu) P for all components at once, P stacked as [d, k*d], in column blocks: block
+  // [s, e) of every component needs only rows [0, e) of P (upper triangular).
+  const auto wd = xc.scalar_type();
+  const int64_t k = means_.size(0), d = means_.size(1), n = xc.size(0);
+  at::Tensor mc = means_ - shift_;
+  at::Tensor mP = torch::bmm(mc.unsqueeze(1), precisions_cholesky_).squeeze(1);  // [k, d]
+  struct Block {
+    int64_t end, width;
+    at::Tensor Pt, mP;  // [k*width, end], [k*width]
+  };
+  std::vector<Block> blocks;
+  for (auto [s, e] : column_blocks(d)) {
+    // Stored transposed, [k*w, e], for matmul_nt.
+    at::Tensor P = precisions_cholesky_.narrow(1, 0, e).narrow(2, s, e - s);  // [k, e, w]
+    blocks.push_back({e, e - s, P.permute({0, 2, 1}).reshape({k * (e - s), e}).to(wd).contiguous(),
+                      mP.narrow(1, s, e - s).reshape({k * (e - s)}).to(wd)});
+  }
+  at::Tensor maha = torch::zeros({n, k}, xc.options().dtype(torch::kFloat64));
+  const int64_t rows = em_tile_rows(k, d);
+  for (int64_t r = 0; r < n; r += rows) {
+    const int64_t t = std::min(rows, n - r);
+    at::Tensor x = xc.narrow(0, r, t);
+    at::Tensor acc = maha.narrow(0, r, t);
+    for (const Block& b : blocks) {
+      at::Tensor y = matmul_nt(x.narrow(1, 0, b.end), b.Pt).sub_(b.mP);
+      acc += y.square_().view({t, k, b.width}).sum(-1, false, torch::kFloat64);
+    }
+  }
+  return maha;
+}
+
 at::Tensor GaussianMixture::weighted_log_prob(const at::Tensor& x) const {
   const auto wd = options_.mixed_precision ? torch::kFloat32 : torch::kFloat64;
-  const int64_t k = means_.size(0), d = means_.size(1);
+  const int64_t d = means_.size(1);
   at::Tensor xc = (x.to(torch::kFloat64) - shift_).to(wd);
   at::Tensor mc = means_ - shift_;
   at::Tensor maha;     // [n, k] squared Mahalanobis distances, float64
   at::Tensor log_det;  // [k] log det P
   switch (options_.covariance_type) {
     case CovarianceType::Full: {
-      // y = (x - mu) P for all components in one GEMM: P stacked as [d, k*d].
-      at::Tensor P = precisions_cholesky_.permute({1, 0, 2}).reshape({d, k * d});
-      at::Tensor mP = torch::bmm(mc.unsqueeze(1), precisions_cholesky_).reshape({k * d});
-      at::Tensor y = torch::mm(xc, P.to(wd)).sub_(mP.to(wd));
-      maha = y.view({-1, k, d}).to(torch::kFloat64).pow(2).sum(-1);
+      maha = mahalanobis_full(xc);
       log_det = precisions_cholesky_.diagonal(0, -2, -1).log().sum(-1);
       break;
     }
@@ -126,6 +272,40 @@ at::Tensor GaussianMixture::weighted_log_prob(const at::Tensor& x) const {
   return (maha + d * kLog2Pi).mul_(-0.5).add_(log_det).add_(weights_.log());
 }
 
+GaussianMixture::Parameters GaussianMixture::parameters_from_labels(
+    const at::Tensor& x_local, const at::Tensor& labels_local) const {
+  const auto type = options_.covariance_type;
+  const int64_t k = options_.n_components, d = x_local.size(1), n = x_local.size(0);
+  const auto f64 = x_local.options().dtype(torch::kFloat64);
+  LOCE_CHECK(labels_local.dim() == 1 && labels_local.size(0) == n,
+             "GMM: need one label per local point");
+  at::Tensor labels = labels_local.to(x_local.device(), torch::kInt64);
+  if (n > 0 && (labels.min().item<int64_t>() < 0 || labels.max().item<int64_t>() >= k))
+    bad_input("GMM: initial labels must lie in [0, ", k, ")");
+  // Two passes, as the responsibilities are one-hot: the means first (about them nothing
+  // cancels), then the scatter about them.
+  at::Tensor sums = torch::zeros({k, d + 1}, f64);
+  sums.narrow(1, 0, d).index_add_(0, labels, x_local.to(torch::kFloat64) - shift_);
+  sums.select(1, d).index_add_(0, labels, torch::ones({n}, f64));
+  sum_across_ranks(comm_, sums);
+  at::Tensor anchor = sums.narrow(1, 0, d) / sums.select(1, d).clamp_min(1).unsqueeze(1);
+  Moments m = zero_moments(k, d, type, f64);
+  at::Tensor resp = torch::one_hot(labels, k).to(torch::kFloat64);
+  const int64_t rows = m_step_tile_rows(d);
+  for (int64_t s = 0; s < n; s += rows) {
+    const int64_t t = std::min(rows, n - s);
+    accumulate(m, x_local.narrow(0, s, t).to(torch::kFloat64) - shift_, resp.narrow(0, s, t),
+               anchor, type);
+  }
+  at::Tensor none = torch::zeros({0}, f64);
+  sum_moments_across_ranks(comm_, m, none);
+  Parameters p;
+  at::Tensor mc;
+  m_step(m, anchor, options_.reg_covar, type, p.weights, mc, p.covariances);
+  p.means = mc + shift_;
+  return p;
+}
+
 GaussianMixture::Run GaussianMixture::run_em(const at::Tensor& x_local, at::Tensor weights,
                                              at::Tensor means, at::Tensor covariances) const {
   const auto type = options_.covariance_type;
@@ -146,75 +326,34 @@ GaussianMixture::Run GaussianMixture::run_em(const at::Tensor& x_local, at::Tens
 
   Run run;
   double lower_bound = -std::numeric_limits<double>::infinity();
-  const int64_t rows = em_tile_rows(k, d);
+  const int64_t rows = m_step_tile_rows(d);
   for (int it = 1; it <= options_.max_iter; ++it) {
-    // E-step and sufficient statistics in one pass over the local points.
-    at::Tensor nk = torch::zeros({k}, f64);
-    at::Tensor sx = torch::zeros({k, d}, f64);
-    at::Tensor sxx = type == CovarianceType::Full ? torch::zeros({k, d, d}, f64)
-                                                   : torch::zeros({k, d}, f64);
-    at::Tensor ll = torch::zeros({1}, f64);
-    // Statistics about each component's previous mean (identical on every rank), so that
-    // S = sum r (x - m)(x - m)^T / N_k - delta delta^T cancels nothing even when the components
-    // lie far from each other and the products are float32.
-    at::Tensor anchor = cur.means_ - shift_;  // [k, d] float64, centred coordinates
+    // E-step, then the sufficient statistics about each component's previous mean (identical
+    // on every rank), so that nothing cancels even when the components lie far apart.
+    Timer timer;
+    at::Tensor wlp = cur.weighted_log_prob(x_local);
+    at::Tensor norm = torch::logsumexp(wlp, 1, /*keepdim=*/true);
+    at::Tensor ll = norm.sum().reshape({1});
+    at::Tensor resp = (wlp - norm).exp_();  // float64
+    at::Tensor anchor = cur.means_ - shift_;
+    const double e_seconds = timer.seconds();
+    // The statistics are float64 even with mixed precision: a component with fewer points
+    // than dimensions has a singular scatter matrix, and float32 rounding of it would exceed
+    // reg_covar and break positive definiteness.
+    Moments m = zero_moments(k, d, type, f64);
     for (int64_t s = 0; s < n_local; s += rows) {
-      at::Tensor x = x_local.narrow(0, s, std::min(rows, n_local - s));
-      at::Tensor wlp = cur.weighted_log_prob(x);
-      at::Tensor norm = torch::logsumexp(wlp, 1, /*keepdim=*/true);
-      ll += norm.sum();
-      at::Tensor resp = (wlp - norm).exp_();  // float64
-      // The statistics are float64 even with mixed precision: a component with fewer points
-      // than dimensions has a singular scatter matrix, and float32 rounding of it would exceed
-      // reg_covar and break positive definiteness.
-      at::Tensor xc = x.to(torch::kFloat64) - shift_;
-      at::Tensor r = resp;
-      nk += resp.sum(0);
-      for (int64_t c = 0; c < k; ++c) {
-        // Rows whose responsibility underflowed to exactly 0 add nothing: skipping them is
-        // exact, and with separated concepts it removes most of the M-step's work.
-        at::Tensor rc = r.select(1, c);
-        at::Tensor rows_c = rc.ne(0).nonzero().squeeze(1);
-        if (rows_c.numel() == 0) continue;
-        at::Tensor xs = xc, rs = rc;
-        if (rows_c.numel() < xc.size(0) * 9 / 10) {
-          xs = xc.index_select(0, rows_c);
-          rs = rc.index_select(0, rows_c);
-        }
-        xs = xs - anchor[c];
-        at::Tensor weighted = xs * rs.unsqueeze(1);
-        sx[c] += weighted.sum(0).to(torch::kFloat64);
-        if (type == CovarianceType::Full)
-          sxx[c] += torch::mm(weighted.t(), xs).to(torch::kFloat64);
-        else
-          sxx[c] += (weighted * xs).sum(0).to(torch::kFloat64);
-      }
+      const int64_t t = std::min(rows, n_local - s);
+      accumulate(m, x_local.narrow(0, s, t).to(torch::kFloat64) - shift_, resp.narrow(0, s, t),
+                 anchor, type);
     }
-    // One reduction for everything: the statistics are summed over ranks.
-    at::Tensor packed = torch::cat({nk, sx.flatten(), sxx.flatten(), ll});
-    sum_across_ranks(comm_, packed);
-    int64_t o = 0;
-    nk = packed.narrow(0, o, k); o += k;
-    sx = packed.narrow(0, o, k * d).view({k, d}); o += k * d;
-    sxx = packed.narrow(0, o, sxx.numel()).view(sxx.sizes()); o += sxx.numel();
-    const double mean_ll = packed[o].item<double>() / n_total;
+    sum_moments_across_ranks(comm_, m, ll);  // one reduction for everything
+    const double mean_ll = ll.item<double>() / n_total;
 
-    // M-step (scikit-learn's _estimate_gaussian_parameters, from sums instead of residuals).
-    at::Tensor nk_eps = nk + 10 * kEps;
-    at::Tensor delta = sx / nk_eps.unsqueeze(1);  // new mean - anchor
-    at::Tensor mc = anchor + delta;                // centred means
-    at::Tensor cov;
-    if (type == CovarianceType::Full) {
-      cov = sxx / nk_eps.view({k, 1, 1}) - delta.unsqueeze(2) * delta.unsqueeze(1);
-      cov = 0.5 * (cov + cov.transpose(1, 2));
-      cov.diagonal(0, 1, 2).add_(options_.reg_covar);
-    } else {
-      at::Tensor var = sxx / nk_eps.unsqueeze(1) - delta * delta + options_.reg_covar;
-      cov = type == CovarianceType::Diag ? var : var.mean(1);
-    }
+    at::Tensor mc, cov;
+    m_step(m, anchor, options_.reg_covar, type, cur.weights_, mc, cov);
     log::debug("GMM iteration ", it, ": mean log-likelihood ", mean_ll, ", smallest N_k ",
-               nk.min().item<double>());
-    cur.weights_ = nk_eps / nk_eps.sum();
+               m.nk.min().item<double>(), " (E-step ", e_seconds, " s, M-step ",
+               timer.seconds() - e_seconds, " s)");
     cur.means_ = mc + shift_;
     cur.covariances_ = cov;
     cur.precisions_cholesky_ = precision_cholesky(cov, type);
@@ -255,6 +394,15 @@ void GaussianMixture::fit_from(const at::Tensor& x_local, const at::Tensor& weig
     log::warn("GMM did not converge in ", options_.max_iter, " iterations (tol ", options_.tol, ")");
 }
 
+void GaussianMixture::fit_from_labels(const at::Tensor& x_local, const at::Tensor& labels_local) {
+  check_points(x_local);
+  set_shift(x_local);
+  Parameters p = parameters_from_labels(x_local, labels_local);
+  set_parameters(run_em(x_local, p.weights, p.means, p.covariances));
+  if (!converged_)
+    log::warn("GMM did not converge in ", options_.max_iter, " iterations (tol ", options_.tol, ")");
+}
+
 void GaussianMixture::fit(const at::Tensor& x_local) {
   check_points(x_local);
   set_shift(x_local);
@@ -264,18 +412,31 @@ void GaussianMixture::fit(const at::Tensor& x_local) {
   sum_across_ranks(comm_, n_total);
   Run best;
   for (int init = 0; init < options_.n_init; ++init) {
-    at::Tensor centres = kmeans_plus_plus(x_local, k, derive_seed(options_.seed, 0, init), comm_);
-    // scikit-learn's k-means++ initialisation: each seed point alone is responsible for its
-    // component, so weights (1 + 10 eps) / N, means at the seeds, covariances reg_covar * I.
-    at::Tensor w = torch::full({k}, (1.0 + 10 * kEps) / n_total.item<double>(), f64);
-    at::Tensor cov;
-    switch (options_.covariance_type) {
-      case CovarianceType::Full:
-        cov = (torch::eye(d, f64) * options_.reg_covar).expand({k, d, d}).contiguous(); break;
-      case CovarianceType::Diag: cov = torch::full({k, d}, options_.reg_covar, f64); break;
-      case CovarianceType::Spherical: cov = torch::full({k}, options_.reg_covar, f64); break;
+    at::Tensor seeds = kmeans_plus_plus(x_local, k, derive_seed(options_.seed, 0, init), comm_);
+    Parameters p;
+    if (options_.init == GmmInit::KMeans) {
+      KMeansOptions ko;
+      ko.mixed_precision = options_.mixed_precision;
+      Timer timer;
+      KMeansResult km = kmeans(x_local, seeds, ko, comm_);
+      const double k_seconds = timer.seconds();
+      p = parameters_from_labels(x_local, km.labels);
+      log::debug("GMM init: k-means++ and ", km.n_iter, " k-means iterations ", k_seconds,
+                 " s, parameters from its labels ", timer.seconds() - k_seconds, " s");
+    } else {
+      // scikit-learn's k-means++ initialisation: each seed point alone is responsible for its
+      // component, so weights (1 + 10 eps) / N, means at the seeds, covariances reg_covar * I.
+      p.weights = torch::full({k}, (1.0 + 10 * kEps) / n_total.item<double>(), f64);
+      p.means = seeds.to(f64);
+      switch (options_.covariance_type) {
+        case CovarianceType::Full:
+          p.covariances = (torch::eye(d, f64) * options_.reg_covar).expand({k, d, d}).contiguous();
+          break;
+        case CovarianceType::Diag: p.covariances = torch::full({k, d}, options_.reg_covar, f64); break;
+        case CovarianceType::Spherical: p.covariances = torch::full({k}, options_.reg_covar, f64); break;
+      }
     }
-    Run run = run_em(x_local, w, centres.to(f64), cov);
+    Run run = run_em(x_local, p.weights, p.means, p.covariances);
     if (init == 0 || run.lower_bound > best.lower_bound) best = run;
   }
   set_parameters(best);

@@ -74,6 +74,7 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& o,
   g.n_components = k;
   g.covariance_type = o.covariance_type;
   g.n_init = o.n_init;
+  g.init = o.gmm_init;
   g.max_iter = o.max_iter;
   g.tol = o.tol;
   g.reg_covar = o.reg_covar;
@@ -183,6 +184,7 @@ void write_analysis(const std::string& path, const AnalysisResult& r, const Anal
     h5::write_tensor(f, "/analysis/gmm/assignment", r.assignment.to(torch::kInt32));
     h5::set_attr(f, "/analysis/gmm", "n_components", r.gmm.options().n_components);
     h5::set_attr(f, "/analysis/gmm", "covariance_type", to_string(o.covariance_type));
+    h5::set_attr(f, "/analysis/gmm", "init", to_string(o.gmm_init));
     h5::set_attr(f, "/analysis/gmm", "log_likelihood", r.log_likelihood);
     h5::set_attr(f, "/analysis/gmm", "bic", r.bic);
     h5::set_attr(f, "/analysis/gmm", "aic", r.aic);

@@ -26,6 +26,7 @@ struct AnalyzeOptions {
   int64_t k_max = 0;  // > 0: choose k in 1..k_max by the lowest BIC instead
   CovarianceType covariance_type = CovarianceType::Full;
   int n_init = 1;
+  GmmInit gmm_init = GmmInit::KMeans;
   int max_iter = 100;
   double tol = 1e-3;
   double reg_covar = 1e-6;

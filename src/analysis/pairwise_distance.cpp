@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/matmul.h"
+
 namespace loce::analysis {
 
 at::Tensor squared_norms(const at::Tensor& x) { return (x * x).sum(1); }
@@ -12,8 +14,7 @@ at::Tensor squared_distances(const at::Tensor& a, const at::Tensor& b, at::Tenso
                              at::Tensor b_sq) {
   if (!a_sq.defined()) a_sq = squared_norms(a);
   if (!b_sq.defined()) b_sq = squared_norms(b);
-  at::Tensor d = torch::addmm(b_sq.unsqueeze(0), a, b.t(), /*beta=*/1, /*alpha=*/-2);
-  d.add_(a_sq.unsqueeze(1));
+  at::Tensor d = matmul_nt(a, b).mul_(-2).add_(b_sq.unsqueeze(0)).add_(a_sq.unsqueeze(1));
   return d.clamp_min_(0);
 }
 

@@ -9,7 +9,7 @@ namespace loce::app {
 namespace {
 
 struct AnalyzeCli {
-  std::string in, out, covariance = "full";
+  std::string in, out, covariance = "full", gmm_init = "kmeans";
   bool json = false, no_projections = false;
   analysis::AnalyzeOptions o;
 };
@@ -26,6 +26,9 @@ CommandRegistration reg("analyze", [](CLI::App& cli) -> RunFn {
       ->check(CLI::IsMember({"full", "diag", "spherical"}))->capture_default_str();
   sub->add_option("--n-init", c->o.n_init, "GMM restarts (best likelihood kept)")->capture_default_str()
       ->check(at_least_one());
+  sub->add_option("--gmm-init", c->gmm_init,
+                  "kmeans (k-means++ seeds refined by k-means, scikit-learn's default) | k-means++")
+      ->check(CLI::IsMember({"kmeans", "k-means++"}))->capture_default_str();
   sub->add_option("--max-iter", c->o.max_iter, "EM iterations at most")->capture_default_str()
       ->check(at_least_one());
   sub->add_option("--tol", c->o.tol, "EM tolerance on the mean log-likelihood")->capture_default_str();
@@ -45,6 +48,7 @@ CommandRegistration reg("analyze", [](CLI::App& cli) -> RunFn {
   return [c](const Context& ctx) {
     analysis::AnalyzeOptions o = c->o;
     o.covariance_type = analysis::parse_covariance_type(c->covariance);
+    o.gmm_init = analysis::parse_gmm_init(c->gmm_init);
     o.projections = !c->no_projections;
     o.seed = ctx.global.seed;
     auto comm = dist::make_communicator(ctx.device);

@@ -28,8 +28,7 @@ TEST(Distances, SilhouetteMatchesScikitLearn) {
   EXPECT_NEAR(silhouette_score(x, y, 4), h5::attr_double(f, "/metrics", "silhouette"), kTol);
   EXPECT_NEAR(silhouette_score(x, k, 5), h5::attr_double(f, "/metrics", "silhouette_clusters"), kTol);
   DistanceOptions o;
-  o.row_tile = 37;  // tiles that do not divide N, and self pairs split across tiles
-  o.col_tile = 50;
+  o.tile = 37;  // tiles that do not divide N
   expect_close(silhouette_samples(distance_statistics(x, y, 4, o)),
                h5::read_tensor(f, "/metrics/silhouette_samples"), kTol, "silhouette samples");
 }
@@ -52,8 +51,7 @@ TEST(Distances, ConceptSeparationMatchesBruteForce) {
   auto f = test::sklearn_reference();
   at::Tensor x = h5::read_tensor(f, "/metrics/x"), y = h5::read_tensor(f, "/metrics/labels");
   DistanceOptions o;
-  o.row_tile = 64;
-  o.col_tile = 70;
+  o.tile = 64;
   DistanceStatistics s = distance_statistics(x, y, 4, o);
   ConceptSeparation r = concept_separation(x, y, s);
   expect_close(r.intra, h5::read_tensor(f, "/metrics/intra"), kTol, "intra");

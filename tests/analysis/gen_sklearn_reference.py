@@ -12,9 +12,11 @@ import numpy as np
 import scipy.optimize
 import sklearn
 from sklearn import metrics
+from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
+from sklearn.mixture._gaussian_mixture import _estimate_gaussian_parameters
 from sklearn.neighbors import NearestNeighbors
 
 out = sys.argv[1] if len(sys.argv) > 1 else "tests/analysis/data/sklearn_reference.h5"
@@ -136,5 +138,23 @@ with h5py.File(out, "w") as f:
         r, cidx = scipy.optimize.linear_sum_assignment(cost)
         gh[name] = cost
         gh[name].attrs["optimal_cost"] = cost[r, cidx].sum()
+
+    # ---- k-means (Lloyd) from given centres, and the GMM that scikit-learn's init_params="kmeans"
+    # starts from its labels (one-hot responsibilities -> weights, means, covariances)
+    gk = f.create_group("kmeans")
+    gk["x"], gk["init_centres"] = Xo, Xo[init_idx]
+    km = KMeans(3, init=Xo[init_idx], n_init=1).fit(Xo)
+    gk["labels"], gk["centres"] = km.labels_, km.cluster_centers_
+    gk.attrs["n_iter"] = km.n_iter_
+    resp = np.eye(3)[km.labels_]
+    for cov in ["full", "diag", "spherical"]:
+        w, m, c = _estimate_gaussian_parameters(Xo, resp, 1e-6, cov)
+        gm = GaussianMixture(3, covariance_type=cov, weights_init=w / len(Xo), means_init=m,
+                             precisions_init=np.linalg.inv(c) if cov == "full" else 1 / c,
+                             random_state=0).fit(Xo)
+        gc = gk.create_group(cov)
+        gc["init_weights"], gc["init_means"], gc["init_covariances"] = w / len(Xo), m, c
+        gc["means"], gc["predict"] = gm.means_, gm.predict(Xo)
+        gc.attrs["score"], gc.attrs["n_iter"] = gm.score(Xo), gm.n_iter_
 
 print("wrote", out)

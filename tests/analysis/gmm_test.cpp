@@ -5,6 +5,7 @@
 
 #include "analysis/clustering_scores.h"
 #include "analysis/gmm.h"
+#include "analysis/kmeans.h"
 #include "analysis/kmeans_plus_plus.h"
 #include "core/error.h"
 #include "reference_data.h"
@@ -107,6 +108,66 @@ TEST(Gmm, KMeansPlusPlusPicksDistinctDataPoints) {
   EXPECT_EQ(std::get<0>(torch::_unique(y.index_select(0, nearest))).numel(), 3);
 }
 
+TEST(Gmm, KMeansMatchesScikitLearnFromTheSameCentres) {
+  auto f = test::sklearn_reference();
+  at::Tensor x = h5::read_tensor(f, "/kmeans/x");
+  for (bool mixed : {false, true}) {
+    KMeansOptions o;
+    o.mixed_precision = mixed;
+    KMeansResult r = kmeans(mixed ? x.to(torch::kFloat32) : x, h5::read_tensor(f, "/kmeans/init_centres"), o);
+    EXPECT_TRUE(r.labels.equal(h5::read_tensor(f, "/kmeans/labels").to(torch::kInt64)));
+    EXPECT_LT(max_abs(r.centres, h5::read_tensor(f, "/kmeans/centres")), mixed ? 1e-5 : 1e-10);
+    EXPECT_EQ(r.n_iter, h5::attr_int(f, "/kmeans", "n_iter"));
+  }
+}
+
+TEST(Gmm, StartFromKMeansLabelsAsScikitLearn) {
+  // scikit-learn's init_params="kmeans" turns the k-means labels into the first parameters;
+  // the reference ran GaussianMixture from exactly those parameters.
+  auto f = test::sklearn_reference();
+  at::Tensor x = h5::read_tensor(f, "/kmeans/x"), labels = h5::read_tensor(f, "/kmeans/labels");
+  for (const char* name : {"full", "diag", "spherical"}) {
+    std::string g_path = std::string("/kmeans/") + name;
+    GmmOptions o;
+    o.n_components = 3;
+    o.covariance_type = parse_covariance_type(name);
+    GaussianMixture g(o);
+    g.fit_from_labels(x, labels);
+    EXPECT_NEAR(g.score(x), h5::attr_double(f, g_path, "score"), 1e-6) << name;
+    EXPECT_EQ(g.n_iter(), h5::attr_int(f, g_path, "n_iter")) << name;
+    EXPECT_LT(max_abs(g.means(), h5::read_tensor(f, g_path + "/means")), 1e-6) << name;
+    EXPECT_TRUE(g.predict(x).equal(h5::read_tensor(f, g_path + "/predict").to(torch::kInt64))) << name;
+  }
+}
+
+TEST(Gmm, TriangularBlocksGiveTheFullProduct) {
+  // d = 300: three column blocks (128, 128, 44) in the E-step and in the scatter matrices; the
+  // same fit and log-likelihoods as a direct computation from the fitted parameters.
+  torch::manual_seed(7);
+  at::Tensor gen_centres = torch::randn({3, 300}, torch::kFloat64) * 3;
+  at::Tensor y = torch::arange(600, torch::kInt64) % 3;
+  at::Tensor x = gen_centres.index_select(0, y) + torch::randn({600, 300}, torch::kFloat64) * (1 + torch::rand({300}, torch::kFloat64));
+  GmmOptions o;
+  o.n_components = 3;
+  GaussianMixture g(o);
+  g.fit(x);
+  EXPECT_DOUBLE_EQ(ari(y, g.predict(x), 3), 1.0);
+  // log N(x | mu_c, S_c) directly: Cholesky of S_c, a triangular solve, the log-determinant.
+  at::Tensor direct = torch::empty({600, 3}, torch::kFloat64);
+  for (int64_t c = 0; c < 3; ++c) {
+    at::Tensor L = torch::linalg_cholesky(g.covariances()[c]);
+    at::Tensor z = torch::linalg_solve_triangular(L, (x - g.means()[c]).t(), /*upper=*/false);
+    direct.select(1, c).copy_(-0.5 * z.square().sum(0) - L.diagonal().log().sum() -
+                              150 * std::log(2 * M_PI) + g.weights()[c].log());
+  }
+  at::Tensor ours = g.predict_proba(x).log();
+  at::Tensor theirs = direct - torch::logsumexp(direct, 1, true);
+  EXPECT_LT(max_abs(ours.clamp_min(-50), theirs.clamp_min(-50)), 1e-8);
+  EXPECT_NEAR(g.score(x), torch::logsumexp(direct, 1).mean().item<double>(), 1e-9);
+  // The covariances are symmetric and match the responsibility-weighted scatter.
+  EXPECT_LT(max_abs(g.covariances(), g.covariances().transpose(1, 2)), 1e-12);
+}
+
 TEST(Gmm, BadInputIsAClearError) {
   GmmOptions o;
   o.n_components = 5;
@@ -118,4 +179,7 @@ TEST(Gmm, BadInputIsAClearError) {
   GaussianMixture g2(o);
   EXPECT_THROW(g2.fit(x), InputError);
   EXPECT_THROW(parse_covariance_type("tied"), InputError);
+  EXPECT_THROW(parse_gmm_init("random"), InputError);
+  EXPECT_THROW(g2.fit_from_labels(torch::randn({10, 2}, torch::kFloat64),
+                                  torch::full({10}, 7, torch::kInt64)), InputError);
 }

@@ -77,8 +77,7 @@ TEST(MpiAnalysis, MetricsAreTheSameOnAnyNumberOfRanks) {
   auto comm = dist::cpu_communicator();
   Data d = data();
   DistanceOptions o;
-  o.row_tile = 40;
-  o.col_tile = 128;
+  o.tile = 40;
   DistanceStatistics sharded = distance_statistics(d.x, d.labels, 4, o, comm.get());
   DistanceStatistics single = distance_statistics(d.x, d.labels, 4, o, nullptr);
   double sil_sharded = silhouette_score(sharded, comm.get()), sil_single = silhouette_score(single);

@@ -1,0 +1,18 @@
+#pragma once
+// a b^T for the analysis's big float32 products (pairwise distances, the GMM's Mahalanobis
+// terms). On CPU, float32 goes through oneDNN's matmul when LibTorch was built with it: its JIT
+// AVX-512 kernels ran 3-4x faster than the OpenBLAS sgemm behind at::mm on the 2-core CPUs
+// here (`loce bench matmul`), with float32 accuracy. Everything else, float64 and CUDA included,
+// is at::mm. LOCE_ONEDNN_MATMUL=0 in the environment turns the oneDNN path off (for
+// comparisons).
+#include <ATen/Tensor.h>
+
+namespace loce {
+
+// a [m, k], b [n, k] -> [m, n] (dense, a's dtype and device).
+at::Tensor matmul_nt(const at::Tensor& a, const at::Tensor& b);
+
+// Whether matmul_nt takes the oneDNN path for float32 CPU tensors in this process.
+bool onednn_matmul_enabled();
+
+}  // namespace loce
