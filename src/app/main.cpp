@@ -3,12 +3,14 @@
 #include <exception>
 
 #include "app/cli.h"
+#include "core/cpu_tuning.h"
 #include "core/error.h"
 #include "core/log.h"
 
 using namespace loce;
 
 int main(int argc, char** argv) {
+  tune_cpu_environment(argv);  // may start the program again with better BLAS settings
   app::Cli cli;
   try {
     cli.app().parse(argc, argv);
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
     app::apply_global_options(ctx.global, ctx.world);
     log::debug("running '", cli.selected_name(), "' on ", ctx.world.size, " rank(s), device ",
                ctx.device.str());
+    if (!cpu_tuning_note().empty()) log::debug("CPU tuning: ", cpu_tuning_note());
     rc = cli.run_selected(ctx);
   } catch (const CollectiveInputError& e) {
     // Every rank raised it together: print once, exit together.

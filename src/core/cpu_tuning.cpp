@@ -1,0 +1,82 @@
+#include "core/cpu_tuning.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <set>
+
+namespace loce {
+namespace {
+
+// OpenBLAS cores that use the CPU's AVX-512 (resp. AVX2) units for sgemm/dgemm.
+const std::set<std::string> kAvx512Cores = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+const std::set<std::string> kAvx2Cores = {"Haswell", "Zen", "SkylakeX", "Cooperlake",
+                                          "SapphireRapids"};
+
+const char* env_or_null(const std::map<std::string, std::string>& env, const std::string& key) {
+  auto it = env.find(key);
+  return it == env.end() ? nullptr : it->second.c_str();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> cpu_tuning_plan(const CpuFacts& f,
+                                                   const std::map<std::string, std::string>& env) {
+  std::map<std::string, std::string> plan;
+  if (f.openblas_core.empty()) return plan;  // not OpenBLAS (e.g. MKL in CUDA LibTorch builds)
+  if (!env_or_null(env, "OPENBLAS_CORETYPE")) {
+    if (f.avx512 && !kAvx512Cores.count(f.openblas_core))
+      plan["OPENBLAS_CORETYPE"] = "SkylakeX";
+    else if (!f.avx512 && f.avx2 && !kAvx2Cores.count(f.openblas_core))
+      plan["OPENBLAS_CORETYPE"] = "Haswell";
+  }
+  if (f.openblas_parallel == 1 && !env_or_null(env, "OMP_WAIT_POLICY"))
+    plan["OMP_WAIT_POLICY"] = "PASSIVE";
+  return plan;
+}
+
+CpuFacts current_cpu_facts() {
+  CpuFacts f;
+  using CoreName = char* (*)();
+  using Parallel = int (*)();
+  if (auto core = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename")))
+    if (const char* name = core()) f.openblas_core = name;
+  if (auto par = reinterpret_cast<Parallel>(dlsym(RTLD_DEFAULT, "openblas_get_parallel")))
+    f.openblas_parallel = par();
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  f.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return f;
+}
+
+void tune_cpu_environment(char** argv) {
+  const char* off = std::getenv("LOCE_CPU_TUNING");
+  if ((off && std::string(off) == "0") || std::getenv("LOCE_CPU_TUNED")) return;
+  std::map<std::string, std::string> env;
+  for (const char* key : {"OPENBLAS_CORETYPE", "OMP_WAIT_POLICY"})
+    if (const char* v = std::getenv(key)) env[key] = v;
+  const CpuFacts facts = current_cpu_facts();
+  const auto plan = cpu_tuning_plan(facts, env);
+  if (plan.empty()) return;
+  std::string note;
+  for (const auto& [key, value] : plan) {
+    setenv(key.c_str(), value.c_str(), 1);
+    note += (note.empty() ? "" : ", ") + key + "=" + value;
+    if (key == "OPENBLAS_CORETYPE") note += " (OpenBLAS chose " + facts.openblas_core + ")";
+  }
+  setenv("LOCE_CPU_TUNED", note.c_str(), 1);
+  execv("/proc/self/exe", argv);
+  // Still here: the re-execution failed; run as we are.
+  unsetenv("LOCE_CPU_TUNED");
+}
+
+std::string cpu_tuning_note() {
+  const char* v = std::getenv("LOCE_CPU_TUNED");
+  return v ? v : "";
+}
+
+}  // namespace loce

@@ -1,0 +1,44 @@
+#pragma once
+// Two environment settings that decide LibTorch's CPU speed and are read only when the shared
+// libraries load, so a process can only fix them by starting itself again:
+//  * OPENBLAS_CORETYPE. OpenBLAS 0.3.21 (Debian 12) does not know the CPU model of the
+//    2-core VMs here and falls back to its "Prescott" (SSE3) kernels: sgemm ran at ~55 GFLOPS
+//    instead of ~200 with its SkylakeX kernels on the same AVX-512 CPU.
+//  * OMP_WAIT_POLICY. With the pthread build of OpenBLAS, LibTorch's OpenMP threads spin after
+//    every parallel region while OpenBLAS's own threads need the same cores: 60% of a LoCE
+//    run's CPU time went to spinning and sched_yield. PASSIVE lets them sleep.
+// Measured (loce bench loce, reference mode, 2 threads): deep-layer LoCEs/s 30 -> 54 (one per
+// image) and 65 -> 187 (five per image); pretraining img/s +10%.
+//
+// tune_cpu_environment() is called first thing in main: when OpenBLAS runs a weaker kernel
+// than the CPU supports, or is the pthread build and OMP_WAIT_POLICY is unset, it sets what is
+// missing (never overriding a user's value) and re-executes the program once (LOCE_CPU_TUNED
+// marks the second start and says what was changed). LOCE_CPU_TUNING=0 turns it off.
+#include <map>
+#include <string>
+
+namespace loce {
+
+struct CpuFacts {
+  std::string openblas_core;  // openblas_get_corename(), "" without OpenBLAS
+  int openblas_parallel = -1; // openblas_get_parallel(): 0 serial, 1 pthreads, 2 OpenMP
+  bool avx512 = false;        // AVX-512 F, BW, DQ and VL
+  bool avx2 = false;          // AVX2 and FMA
+};
+
+// The environment variables to set for these facts, given the current environment (a variable
+// already set is never changed). Empty: nothing to do.
+std::map<std::string, std::string> cpu_tuning_plan(const CpuFacts& facts,
+                                                   const std::map<std::string, std::string>& env);
+
+// Facts about this process (OpenBLAS looked up with dlsym, so no link dependency).
+CpuFacts current_cpu_facts();
+
+// Re-executes the program with the plan applied when there is one (see above); returns when
+// there is nothing to do, tuning is off, or the re-execution failed.
+void tune_cpu_environment(char** argv);
+
+// What the re-execution changed ("" when it did not happen), for a log line.
+std::string cpu_tuning_note();
+
+}  // namespace loce

@@ -1,0 +1,48 @@
+// The CPU tuning plan (which environment variables a re-execution sets) and the float32 product
+// that bypasses the BLAS.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/cpu_tuning.h"
+#include "core/matmul.h"
+
+using namespace loce;
+
+TEST(CpuTuning, FallbackKernelOnAnAvx512CpuGetsSkylakeX) {
+  CpuFacts f{"Prescott", 1, true, true};
+  auto plan = cpu_tuning_plan(f, {});
+  EXPECT_EQ(plan.at("OPENBLAS_CORETYPE"), "SkylakeX");
+  EXPECT_EQ(plan.at("OMP_WAIT_POLICY"), "PASSIVE");  // pthread OpenBLAS beside OpenMP
+}
+
+TEST(CpuTuning, Avx2CpuGetsHaswellAndGoodKernelsAreLeftAlone) {
+  EXPECT_EQ(cpu_tuning_plan({"Nehalem", 2, false, true}, {}).at("OPENBLAS_CORETYPE"), "Haswell");
+  EXPECT_TRUE(cpu_tuning_plan({"Zen", 2, false, true}, {}).empty());
+  EXPECT_TRUE(cpu_tuning_plan({"Cooperlake", 2, true, true}, {}).empty());
+  EXPECT_TRUE(cpu_tuning_plan({"Prescott", 2, false, false}, {}).empty());  // an SSE3 CPU
+}
+
+TEST(CpuTuning, NeverOverridesTheUserOrTouchesOtherBlas) {
+  auto plan = cpu_tuning_plan({"Prescott", 1, true, true},
+                              {{"OPENBLAS_CORETYPE", "Haswell"}, {"OMP_WAIT_POLICY", "ACTIVE"}});
+  EXPECT_TRUE(plan.empty());
+  EXPECT_TRUE(cpu_tuning_plan({"", -1, true, true}, {}).empty());  // MKL or no OpenBLAS
+  // The OpenMP build of OpenBLAS shares LibTorch's threads: no wait policy needed.
+  EXPECT_EQ(cpu_tuning_plan({"Prescott", 2, true, true}, {}).count("OMP_WAIT_POLICY"), 0u);
+}
+
+TEST(Matmul, Float32MatchesAtMmAndFloat64IsAtMm) {
+  torch::manual_seed(3);
+  at::Tensor a = torch::randn({70, 33}), b = torch::randn({41, 33});
+  at::Tensor ours = matmul_nt(a, b), ref = torch::mm(a.to(torch::kFloat64), b.to(torch::kFloat64).t());
+  ASSERT_EQ(ours.sizes(), (std::vector<int64_t>{70, 41}));
+  EXPECT_EQ(ours.scalar_type(), torch::kFloat32);
+  EXPECT_LT((ours.to(torch::kFloat64) - ref).abs().max().item<double>(), 1e-4);
+  // Views (a column block, as the GMM's triangular products take) are fine.
+  at::Tensor v = matmul_nt(a.narrow(1, 0, 20), b.narrow(1, 0, 20));
+  EXPECT_LT((v.to(torch::kFloat64) - torch::mm(a.narrow(1, 0, 20).to(torch::kFloat64),
+                                                b.narrow(1, 0, 20).to(torch::kFloat64).t()))
+                .abs().max().item<double>(), 1e-4);
+  at::Tensor ad = a.to(torch::kFloat64), bd = b.to(torch::kFloat64);
+  EXPECT_TRUE(matmul_nt(ad, bd).equal(torch::mm(ad, bd.t())));
+}
