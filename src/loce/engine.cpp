@@ -172,7 +172,9 @@ EmbedResult run_embedding(const RowSource& src, const OptimizerSettings& s,
   const std::vector<int64_t> begin = shard_rows(kept_per_row, world);
   const int64_t row_bytes = bytes_per_row(src.channels, src.act_h, src.act_w, src.slots,
                                           src.mask_h, src.mask_w, s);
-  const int64_t rows_per_chunk = std::max<int64_t>(1, s.memory_budget_bytes / row_bytes);
+  const int64_t chunk_bytes = device.is_cpu() ? std::min(s.memory_budget_bytes, s.cpu_chunk_bytes)
+                                               : s.memory_budget_bytes;
+  const int64_t rows_per_chunk = std::max<int64_t>(1, chunk_bytes / row_bytes);
   size_t steps = 0;
   for (int r = 0; r < world; ++r)
     steps = std::max(steps, chunk_rows(begin[r], begin[r + 1], rows_per_chunk).size() - 1);

@@ -155,3 +155,22 @@ TEST(Optimizer, SeparableConceptIsFound) {
   EXPECT_TRUE((v.select(1, 0) > 0).all().item<bool>());
   EXPECT_TRUE((v.select(1, 1) < 0).all().item<bool>());
 }
+
+TEST(Optimizer, LargeRowsGiveTheSameVectorsThroughMatrixVectorProducts) {
+  // C*h*w >= 2^20 with one pair per row takes the per-row GEMV path; two pairs sharing the row
+  // take the batched GEMM. Both must give the same vectors.
+  auto in = make_inputs(2, 256, 64, 64, 64, 64, 5);
+  at::Tensor acts = in.acts.slice(0, 0, 1);
+  at::Tensor masks2 = in.masks.view({1, 2, 64, 64});
+  for (Mode mode : {Mode::Reference, Mode::Native}) {
+    OptimizerSettings s = small_settings(mode);
+    Targets shared = make_targets(masks2, 64, 64, s);
+    Solution k2 = optimize({acts, shared.target, shared.positive_weight, torch::full({1, 2}, 3.0f)}, s);
+    Targets sep = make_targets(masks2.view({2, 1, 64, 64}), 64, 64, s);
+    Solution k1 = optimize({acts.expand({2, 256, 64, 64}).contiguous(), sep.target,
+                            sep.positive_weight, torch::full({2, 1}, 3.0f)}, s);
+    EXPECT_LT(max_relative_error(k1.vectors.view({2, 256}), k2.vectors.view({2, 256})), 1e-5)
+        << to_string(mode);
+    EXPECT_TRUE(torch::allclose(k1.logits.view({2, -1}), k2.logits.view({2, -1}), 1e-4, 1e-4));
+  }
+}
