@@ -10,6 +10,12 @@ V-measure, ARI, NMI, Hungarian error rate). Prints both timings and their ratio.
 scikit-learn is optional: without it (or with --skip-sklearn) only our timings are printed, and
 the script says so. For scale: scikit-learn 1.2 on a 2-core CPU took 684 s at 20 000 x 1024
 (GMM 336 s, silhouette 348 s).
+
+BLAS matters as much as the algorithms: numpy's OpenBLAS on the 2-core VMs here falls back to
+SSE3 ("Prescott") kernels unless OPENBLAS_CORETYPE is set (`loce` sets it for itself, see
+README). The script prints the BLAS kernel scikit-learn ran with; for a like-for-like
+comparison run it as
+    OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE tools/bench/bench_analysis.py ...
 """
 import argparse
 import json
@@ -90,7 +96,14 @@ def main():
         else:
             try:
                 import sklearn
-                print(f"scikit-learn {sklearn.__version__}: running (this can take minutes) ...", flush=True)
+                blas = "unknown BLAS"
+                try:
+                    import threadpoolctl
+                    blas = ", ".join(f"{i['internal_api']} {i.get('architecture', '')} kernels, {i['num_threads']} threads"
+                                     for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas")
+                except ImportError:
+                    pass
+                print(f"scikit-learn {sklearn.__version__} ({blas}): running (this can take minutes) ...", flush=True)
                 sk = run_sklearn(path)
             except ImportError:
                 print("scikit-learn is not installed: only our timings (apt-get install python3-sklearn)")
