@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Data-parallel scaling of `loce pretrain`, and the LoCE stage's wall time, predicted on paper
 (docs/scaling.md). Parameters and FLOPs are counted from the model as src/models builds it; the
-step time comes from a measured GPU figure when given (--step-ms-128x256 / --step-ms-full, from
-tools/gpu/check.sh) and otherwise from the FLOPs at an assumed MFU, and says which.
+step time comes from this project's measured GPU figure when given (--step-ms-128x256 /
+--step-ms-full) and otherwise from throughputs of comparable models measured on the same H100
+(../shared/DEVICE.md), and says which.
 
-    tools/scaling_model.py [--mfu 0.4] [--peak-tflops 989] [--step-ms-128x256 MS] [--step-ms-full MS]
-                           [--loce-per-s-full R]
+    tools/scaling_model.py [--step-ms-128x256 MS] [--step-ms-full MS] [--loce-per-s-full R]
 
 Communication: ring all-reduce moves 2 (N-1)/N of the gradient bytes over the slowest link; the
 bus bandwidths are published NCCL all_reduce_perf figures (assumptions, see the doc). Overlap:
@@ -74,8 +74,13 @@ LINKS = {
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mfu", type=float, default=0.4, help="assumed model FLOPs utilisation (bf16)")
-    ap.add_argument("--peak-tflops", type=float, default=989.0, help="H100 SXM dense bf16 peak")
+    # Throughputs measured on the lent H100 by the environment's maintainers (../shared/DEVICE.md),
+    # for comparable models, not by this project's trainer: LibTorch U-Net encoder (base 64,
+    # bf16) forward+backward, and a PyTorch full U-Net step (bf16 + channels-last).
+    ap.add_argument("--encoder-img-s", type=float, default=1990, help="encoder, 128x256, batch 64")
+    ap.add_argument("--encoder-img-s-full", type=float, default=32, help="encoder, 1024x2048, batch 8")
+    ap.add_argument("--unet-img-s", type=float, default=1717, help="full U-Net step, 128x256")
+    ap.add_argument("--unet-img-s-full", type=float, default=28.4, help="full U-Net step, 1024x2048")
     ap.add_argument("--step-ms-128x256", type=float, help="measured step time, batch 64 per GPU")
     ap.add_argument("--step-ms-full", type=float, help="measured step time, batch 8 per GPU")
     ap.add_argument("--backward-share", type=float, default=2 / 3, help="backward / step time")
@@ -102,8 +107,12 @@ def main():
             p, f = method(m)
             if measured:
                 step, src = measured, "measured"
-            else:
-                step, src = batch * f * px / (a.mfu * a.peak_tflops * 1e12) * 1e3, f"assumed MFU {a.mfu:.0%}"
+            else:  # images/s of comparable models on an H100, from ../shared/DEVICE.md
+                full = res != "128x256"
+                rate = (a.unet_img_s_full if full else a.unet_img_s) if m == "dae" else \
+                       (a.encoder_img_s_full if full else a.encoder_img_s)
+                views = 2 if m == "barlow" else 1
+                step, src = views * batch / rate * 1e3, f"{rate:g} img/s, DEVICE.md"
             cells = []
             for n, bw in LINKS.values():
                 comm = 2 * (n - 1) / n * 4 * p / (bw * 1e9) * 1e3
@@ -121,9 +130,10 @@ def main():
     else:
         seconds_per_image = 2 * iters * C * h * w * 4 / (a.hbm_share * a.hbm_tbs * 1e12)
         rate, src = concepts / seconds_per_image, f"assumed {a.hbm_share:.0%} of {a.hbm_tbs} TB/s HBM"
-    encode = images * 2 * me * 1024 * 2048 / (a.mfu * a.peak_tflops * 1e12)
+    encode = images / (3 * a.encoder_img_s_full)  # forward only: about a third of forward+backward
     print(f"### LoCE stage at full resolution: {images} images x {concepts} concepts = {pairs} pairs\n")
-    print(f"{rate:.0f} LoCEs/s per GPU ({src}); encoder forward {encode:.0f} GPU-s in all (assumed MFU {a.mfu:.0%})\n")
+    print(f"{rate:.0f} LoCEs/s per GPU ({src}); encoder forward {encode:.0f} GPU-s in all "
+          f"(a third of DEVICE.md's forward+backward time)\n")
     for g in [8, 64]:
         print(f"- {g} GPUs: {pairs / (rate * g):.1f} s of optimisation + {encode / g:.1f} s of encoding per GPU")
 
