@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The GPU check (issue 8), one command on the lent H100 (../shared/DEVICE.md): builds with the
+# CUDA LibTorch of the machine's PyTorch, the system NCCL/OpenMPI/HDF5 and the carried
+# Boost.Serialization; runs the CUDA tests (NCCL in a world of one, data-parallel step on NCCL,
+# LoCE and GMM on the GPU equal to the CPU), the test suite, a tiny end-to-end job on the GPU;
+# then the benchmarks; prints a table last. Every step's log and summary.tsv go to OUT.
+#
+#   here, once:  tools/gpu/check.sh --fetch   (Boost .debs and the LoCE reference's source
+#                                             into .device/, which git ignores; never commit it)
+#   there:       run(command="tools/gpu/check.sh", carry=[".device"], timeout_s=560)
+#   dry run on CPU (tests this script with the CPU build and tiny sizes):
+#                GPU_CHECK_CPU=1 tools/gpu/check.sh
+# Env: OUT (default $OUT of the device tool, else gpu-results), JOBS (default nproc),
+#      REF_SRC (default .device/ref/src), PYTHON (default python3: the GPU machine's venv has
+#      torch, numpy, scikit-learn; here use /usr/bin/python3), SKIP="step ..." (steps to skip).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+
+if [[ ${1:-} == --fetch ]]; then
+  mkdir -p .device/debs
+  grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo /.device/ >> .git/info/exclude
+  (cd .device/debs && apt-get download libboost1.74-dev libboost-serialization1.74-dev \
+      libboost-serialization1.74.0)
+  src=${REF_SRC_FROM:-/tmp/audit56/ref/src}
+  if [[ -d $src/loce ]]; then mkdir -p .device/ref && cp -r "$src" .device/ref/; fi
+  du -sh .device; exit 0
+fi
+
+cpu=${GPU_CHECK_CPU:-0}
+py=${PYTHON:-python3}
+out=${OUT:-gpu-results}; mkdir -p "$out"; out=$(cd "$out" && pwd)
+jobs=${JOBS:-$(nproc)}
+summary=$out/summary.tsv; printf "step\trc\tseconds\n" > "$summary"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+if [[ $cpu == 1 ]]; then dev=cpu; build=${BUILD:-build}; else dev=cuda; build=build-gpu; fi
+loce="$root/$build/loce"
+asroot=(); [[ $(id -u) == 0 ]] && asroot=(--allow-run-as-root)
+
+# step NAME LIMIT_S CMD...: runs CMD with a time limit, log in OUT/NAME.log, a summary row.
+step() {
+  local name=$1 limit=$2; shift 2
+  if [[ " ${SKIP:-} " == *" $name "* ]]; then
+    printf "%s\tskipped\t0\n" "$name" >> "$summary"; echo "== $name: skipped"; return 0
+  fi
+  local t0=$SECONDS
+  timeout "$limit" "$@" > "$out/$name.log" 2>&1
+  local rc=$?
+  printf "%s\t%s\t%s\n" "$name" "$rc" "$((SECONDS - t0))" >> "$summary"
+  echo "== $name: exit $rc, $((SECONDS - t0)) s"
+  tail -n 4 "$out/$name.log" | sed 's/^/   /'
+  return $rc
+}
+
+step machine 30 bash -c "nvidia-smi -L 2>/dev/null; nproc; $py -c 'import torch; print(torch.__version__, torch.cuda.is_available())'; mpirun --version | head -1"
+
+if [[ $cpu != 1 ]]; then
+  mkdir -p /tmp/sys && for d in .device/debs/*.deb; do dpkg -x "$d" /tmp/sys; done
+  step configure 120 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
+      -DBoost_DIR=/tmp/sys/usr/lib/x86_64-linux-gnu/cmake/Boost-1.74.0 \
+      -DCMAKE_CUDA_ARCHITECTURES=90 || exit 1
+  step build 300 cmake --build "$build" -j "$jobs" || { tail -n 40 "$out/build.log"; exit 1; }
+fi
+
+# CUDA tests first (they are the point), then the suite without the SLURM test.
+step cuda_tests 120 ctest --test-dir "$build" --output-on-failure -R "Nccl|GpuEqualsCpu"
+step test_suite 300 ctest --test-dir "$build" --output-on-failure -j 8 -E "slurm" --timeout 240
+
+# A tiny end-to-end job on the device.
+step e2e_job 180 "$loce" --device "$dev" --log-level warn run jobs/ci.toml --out "$tmp/e2e"
+
+# Training throughput: ours (dae, fp32 / bf16 / bf16 + channels-last) against the PyTorch script.
+if [[ $cpu == 1 ]]; then H=32; W=64; B=4; S=4; BW=8; else H=128; W=256; B=64; S=30; BW=64; fi
+step synth 120 "$loce" synth --out "$tmp/synth" --train $((B * 2)) --val 2 --height $((H * 2)) --width $((W * 2))
+step prepare 120 "$loce" prepare --cityscapes "$tmp/synth" --out "$tmp/cache.h5" --height $H --width $W
+for variant in fp32 bf16 bf16-cl; do
+  flags=(); pyflags=()
+  [[ $variant == bf16* ]] && flags+=(--bf16) && pyflags+=(--bf16)
+  [[ $variant == *cl ]] && flags+=(--channels-last) && pyflags+=(--channels-last)
+  step "train_ours_$variant" 150 "$loce" --device "$dev" pretrain --method dae --data "$tmp/cache.h5" \
+      --out "$tmp/pt_$variant" --batch-size $B --steps $S --log-every $S --base-width $BW "${flags[@]}"
+  step "train_torch_$variant" 150 "$py" tools/bench/train_torch.py --device "$dev" --height $H \
+      --width $W --batch $B --steps $S --base-width $BW "${pyflags[@]}"
+done
+
+# LoCE: ours (both modes, deep and full shapes) beside the reference harness on the same device.
+ref=${REF_SRC:-.device/ref/src}
+if [[ $cpu == 1 ]]; then
+  step loce_bench 300 env PYTHON="$py" LOCE_BENCH_ARGS="--deep-pairs 20 --full-pairs 2" REF_N_DEEP=4 REF_N_FULL=2 \
+      tools/bench/bench_loce.sh "$loce" "$ref" "$dev"
+else
+  step loce_bench 300 env PYTHON="$py" tools/bench/bench_loce.sh "$loce" "$ref" "$dev"
+fi
+
+# GMM + metrics on 20 000 x 1024: GPU, CPU and scikit-learn.
+if [[ $cpu == 1 ]]; then n=2000; d=128; else n=20000; d=1024; fi
+step analysis_bench 300 "$py" tools/bench/bench_analysis.py --loce "$loce" --device "$dev" \
+    --mixed-precision --n $n --dim $d
+[[ $cpu != 1 ]] && step analysis_bench_cpu 300 "$py" tools/bench/bench_analysis.py --loce "$loce" \
+    --device cpu --mixed-precision --skip-sklearn --threads "$jobs"
+
+# All-reduce: MPI across 16 CPU ranks; NCCL in a world of one (a device copy, reported as such).
+ranks=16; [[ $cpu == 1 ]] && ranks=2
+step allreduce_mpi 120 mpirun -np $ranks --oversubscribe "${asroot[@]}" "$loce" --device cpu \
+    --threads 1 bench allreduce $([[ $cpu == 1 ]] && echo --max-bytes 4194304)
+[[ $cpu != 1 ]] && step allreduce_nccl 60 "$loce" --device cuda bench allreduce
+
+# The table.
+{
+  echo; echo "== GPU check summary ($(date -u +%FT%TZ), $(git rev-parse --short HEAD))"
+  column -t -s $'\t' "$summary"
+  echo; echo "-- training img/s"
+  grep -h -E "img/s" "$out"/train_*.log | grep -E "step $S/|RESULT|PyTorch" | sed 's/^/   /'
+  echo; echo "-- LoCE"; grep -h -E "^(deep|full)|RESULT case|COMPARE" "$out/loce_bench.log" | sed 's/^/   /'
+  echo; echo "-- analysis"; grep -h -E "^ours|^scikit|speed-up" "$out"/analysis_bench*.log | sed 's/^/   /'
+  echo; echo "-- all-reduce"; grep -h -E "busbw|MB|overlap" "$out"/allreduce_*.log | head -20 | sed 's/^/   /'
+} | tee "$out/table.txt"
