@@ -87,10 +87,11 @@ void accumulate(Moments& m, const at::Tensor& xc, const at::Tensor& resp, const 
                 CovarianceType type) {
   m.nk += resp.sum(0);
   for (int64_t c = 0; c < resp.size(1); ++c) {
-    // Rows whose responsibility underflowed to exactly 0 add nothing: skipping them is
-    // exact, and with separated concepts it removes most of the M-step's work.
+    // Rows whose responsibility underflowed to 0 (or to a subnormal, below 2.2e-308) add
+    // nothing at float64 precision: skipping them removes most of the M-step's work with
+    // separated concepts, and keeps subnormal operands (slow in BLAS) out of the products.
     at::Tensor rc = resp.select(1, c);
-    at::Tensor rows = rc.ne(0).nonzero().squeeze(1);
+    at::Tensor rows = rc.ge(std::numeric_limits<double>::min()).nonzero().squeeze(1);
     if (rows.numel() == 0) continue;
     at::Tensor xs = xc, rs = rc;
     if (rows.numel() < xc.size(0) * 9 / 10) {
