@@ -174,10 +174,6 @@ Solution optimize(const Problem& p, const OptimizerSettings& s) {
     out.loss = (alpha * y * torch::softplus(-logits) +
                 beta * (1.0 - y) * torch::softplus(logits)).mean({2, 3});
   }
-  at::Tensor predicted = logits > 0, truth = y > 0.5;
-  at::Tensor inter = (predicted & truth).sum({2, 3}).to(torch::kFloat32);
-  at::Tensor uni = (predicted | truth).sum({2, 3}).to(torch::kFloat32);
-  out.iou = torch::where(uni > 0, inter / uni.clamp_min(1), torch::ones_like(uni));
   out.finite = torch::isfinite(acts).reshape({n, -1}).all(1);
   return out;
 }

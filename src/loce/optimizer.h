@@ -24,8 +24,6 @@ struct Problem {
 struct Solution {
   at::Tensor vectors;  // float32 [n, K, C]
   at::Tensor loss;     // float32 [n, K]: the mode's objective per grid pixel at the final vectors
-  at::Tensor iou;      // float32 [n, K]: IoU of (sigmoid(A.v) > 0.5) with (target > 0.5) on the
-                       // grid; 1 when both are empty (the engine reports mask_iou instead)
   at::Tensor logits;   // float32 [n, K, gh, gw]: A.v on the grid at the final vectors
   at::Tensor finite;   // bool [n]: the row's activations are all finite
 };
