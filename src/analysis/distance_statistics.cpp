@@ -71,22 +71,23 @@ DistanceStatistics distance_statistics(const at::Tensor& x_in, const at::Tensor&
 
   // Per concept, the sum and the minimum over the block's columns in that concept (for the
   // rows of `d`): slice reductions, as the columns are sorted by concept.
-  auto fold_sums = [&](const at::Tensor& d, int64_t row0, int64_t col0) {
-    const int64_t cols = d.size(1);
+  auto for_each_concept = [&](const at::Tensor& d, int64_t col0, auto&& fn) {
     for (int64_t c = 0; c < C; ++c) {
-      const int64_t lo = std::max(first[c], col0), hi = std::min(first[c + 1], col0 + cols);
-      if (lo < hi)
-        sum_to.narrow(0, row0, d.size(0)).select(1, c) += d.narrow(1, lo - col0, hi - lo).sum(1, false, torch::kFloat64);
+      const int64_t lo = std::max(first[c], col0), hi = std::min(first[c + 1], col0 + d.size(1));
+      if (lo < hi) fn(c, d.narrow(1, lo - col0, hi - lo));
     }
   };
+  auto fold_sums = [&](const at::Tensor& d, int64_t row0, int64_t col0) {
+    at::Tensor dst = sum_to.narrow(0, row0, d.size(0));
+    for_each_concept(d, col0, [&](int64_t c, const at::Tensor& cols) {
+      dst.select(1, c) += cols.sum(1, false, torch::kFloat64);
+    });
+  };
   auto fold_nearest = [&](const at::Tensor& d, int64_t row0, int64_t col0) {
-    const int64_t cols = d.size(1);
-    for (int64_t c = 0; c < C; ++c) {
-      const int64_t lo = std::max(first[c], col0), hi = std::min(first[c + 1], col0 + cols);
-      if (lo >= hi) continue;
-      at::Tensor dst = nearest.narrow(0, row0, d.size(0)).select(1, c);
-      dst.copy_(torch::minimum(dst, d.narrow(1, lo - col0, hi - lo).amin(1).to(torch::kFloat64)));
-    }
+    at::Tensor dst = nearest.narrow(0, row0, d.size(0));
+    for_each_concept(d, col0, [&](int64_t c, const at::Tensor& cols) {
+      dst.select(1, c).copy_(torch::minimum(dst.select(1, c), cols.amin(1).to(torch::kFloat64)));
+    });
   };
 
   // Tile pairs (I, J), I <= J, by distance from the diagonal: the diagonal tiles first, which

@@ -77,11 +77,6 @@ struct Moments {
   at::Tensor nk, sx, sxx;
 };
 
-Moments zero_moments(int64_t k, int64_t d, CovarianceType type, const at::TensorOptions& f64) {
-  return {torch::zeros({k}, f64), torch::zeros({k, d}, f64),
-          type == CovarianceType::Full ? torch::zeros({k, d, d}, f64) : torch::zeros({k, d}, f64)};
-}
-
 // Adds points xc [t, d] (float64, centred) with responsibilities resp [t, k] to m.
 void accumulate(Moments& m, const at::Tensor& xc, const at::Tensor& resp, const at::Tensor& anchor,
                 CovarianceType type) {
@@ -106,6 +101,23 @@ void accumulate(Moments& m, const at::Tensor& xc, const at::Tensor& resp, const 
     else
       m.sxx[c] += (weighted * xs).sum(0);
   }
+}
+
+// The moments of one rank's points x_local [n, d] (centred on `shift` in float64, in tiles of
+// m_step_tile_rows) with responsibilities resp [n, k] about `anchor` [k, d] (centred).
+Moments local_moments(const at::Tensor& x_local, const at::Tensor& shift, const at::Tensor& resp,
+                      const at::Tensor& anchor, CovarianceType type) {
+  const int64_t n = x_local.size(0), k = resp.size(1), d = x_local.size(1);
+  const auto f64 = x_local.options().dtype(torch::kFloat64);
+  Moments m{torch::zeros({k}, f64), torch::zeros({k, d}, f64),
+            type == CovarianceType::Full ? torch::zeros({k, d, d}, f64) : torch::zeros({k, d}, f64)};
+  const int64_t rows = m_step_tile_rows(d);
+  for (int64_t s = 0; s < n; s += rows) {
+    const int64_t t = std::min(rows, n - s);
+    accumulate(m, x_local.narrow(0, s, t).to(torch::kFloat64) - shift, resp.narrow(0, s, t),
+               anchor, type);
+  }
+  return m;
 }
 
 // Sums the moments (and `extra`, e.g. the log-likelihood) over ranks in one reduction.
@@ -290,14 +302,8 @@ GaussianMixture::Parameters GaussianMixture::parameters_from_labels(
   sums.select(1, d).index_add_(0, labels, torch::ones({n}, f64));
   sum_across_ranks(comm_, sums);
   at::Tensor anchor = sums.narrow(1, 0, d) / sums.select(1, d).clamp_min(1).unsqueeze(1);
-  Moments m = zero_moments(k, d, type, f64);
-  at::Tensor resp = torch::one_hot(labels, k).to(torch::kFloat64);
-  const int64_t rows = m_step_tile_rows(d);
-  for (int64_t s = 0; s < n; s += rows) {
-    const int64_t t = std::min(rows, n - s);
-    accumulate(m, x_local.narrow(0, s, t).to(torch::kFloat64) - shift_, resp.narrow(0, s, t),
-               anchor, type);
-  }
+  Moments m = local_moments(x_local, shift_, torch::one_hot(labels, k).to(torch::kFloat64),
+                            anchor, type);
   at::Tensor none = torch::zeros({0}, f64);
   sum_moments_across_ranks(comm_, m, none);
   Parameters p;
@@ -310,8 +316,7 @@ GaussianMixture::Parameters GaussianMixture::parameters_from_labels(
 GaussianMixture::Run GaussianMixture::run_em(const at::Tensor& x_local, at::Tensor weights,
                                              at::Tensor means, at::Tensor covariances) const {
   const auto type = options_.covariance_type;
-  const int64_t k = means.size(0), d = means.size(1), n_local = x_local.size(0);
-  const auto f64 = x_local.options().dtype(torch::kFloat64);
+  const int64_t n_local = x_local.size(0);
   at::Tensor n_total_t = torch::tensor({double(n_local)}, torch::kFloat64);
   sum_across_ranks(comm_, n_total_t);
   const double n_total = n_total_t.item<double>();
@@ -327,7 +332,6 @@ GaussianMixture::Run GaussianMixture::run_em(const at::Tensor& x_local, at::Tens
 
   Run run;
   double lower_bound = -std::numeric_limits<double>::infinity();
-  const int64_t rows = m_step_tile_rows(d);
   for (int it = 1; it <= options_.max_iter; ++it) {
     // E-step, then the sufficient statistics about each component's previous mean (identical
     // on every rank), so that nothing cancels even when the components lie far apart.
@@ -341,12 +345,7 @@ GaussianMixture::Run GaussianMixture::run_em(const at::Tensor& x_local, at::Tens
     // The statistics are float64 even with mixed precision: a component with fewer points
     // than dimensions has a singular scatter matrix, and float32 rounding of it would exceed
     // reg_covar and break positive definiteness.
-    Moments m = zero_moments(k, d, type, f64);
-    for (int64_t s = 0; s < n_local; s += rows) {
-      const int64_t t = std::min(rows, n_local - s);
-      accumulate(m, x_local.narrow(0, s, t).to(torch::kFloat64) - shift_, resp.narrow(0, s, t),
-                 anchor, type);
-    }
+    Moments m = local_moments(x_local, shift_, resp, anchor, type);
     sum_moments_across_ranks(comm_, m, ll);  // one reduction for everything
     const double mean_ll = ll.item<double>() / n_total;
 
