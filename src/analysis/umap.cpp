@@ -172,8 +172,10 @@ at::Tensor umap_embed(const at::Tensor& x_in, const UmapOptions& o) {
     emb = spectral_init(head, tail, weight, n, dim);
   } else if (o.init == "spectral" || o.init == "pca") {
     if (o.init == "spectral")
-      log::info("UMAP: ", n, " points, above the ", o.spectral_max_points,
-                " of the dense spectral initialisation: PCA initialisation instead");
+      log::info("UMAP: ", n, " points, ",
+                n > o.spectral_max_points ? "above the limit of the dense spectral initialisation"
+                                          : "too few for a spectral initialisation",
+                ": PCA initialisation instead");
     emb = fit_pca(x, std::min<int64_t>(dim, x.size(1))).transform(x);
   } else {
     bad_input("UMAP: init '", o.init, "' is not spectral or pca");
