@@ -11,6 +11,7 @@ using namespace loce;
 
 int main(int argc, char** argv) {
   tune_cpu_environment(argv);  // may start the program again with better BLAS settings
+  const std::string malloc_note = keep_freed_memory_in_heap();
   app::Cli cli;
   try {
     cli.app().parse(argc, argv);
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
     log::debug("running '", cli.selected_name(), "' on ", ctx.world.size, " rank(s), device ",
                ctx.device.str());
     if (!cpu_tuning_note().empty()) log::debug("CPU tuning: ", cpu_tuning_note());
+    if (!malloc_note.empty()) log::debug("CPU tuning: ", malloc_note);
     rc = cli.run_selected(ctx);
   } catch (const CollectiveInputError& e) {
     // Every rank raised it together: print once, exit together.

@@ -1,6 +1,7 @@
 #include "core/cpu_tuning.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -72,6 +73,20 @@ void tune_cpu_environment(char** argv) {
   execv("/proc/self/exe", argv);
   // Still here: the re-execution failed; run as we are.
   unsetenv("LOCE_CPU_TUNED");
+}
+
+std::string keep_freed_memory_in_heap() {
+  const char* off = std::getenv("LOCE_CPU_TUNING");
+  if (off && std::string(off) == "0") return "";
+  for (const char* key : {"GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+                          "MALLOC_TOP_PAD_", "MALLOC_ARENA_MAX"})
+    if (std::getenv(key)) return "";
+#if defined(__GLIBC__)
+  constexpr int kOneGiB = 1 << 30;
+  if (mallopt(M_MMAP_THRESHOLD, kOneGiB) && mallopt(M_TRIM_THRESHOLD, kOneGiB))
+    return "malloc keeps freed blocks up to 1 GiB for reuse (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD)";
+#endif
+  return "";
 }
 
 std::string cpu_tuning_note() {

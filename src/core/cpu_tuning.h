@@ -41,4 +41,14 @@ void tune_cpu_environment(char** argv);
 // What the re-execution changed ("" when it did not happen), for a log line.
 std::string cpu_tuning_note();
 
+// glibc's malloc serves each block above its mmap threshold (adaptive, at most 32 MiB by
+// default) with fresh pages from mmap and unmaps them again on free. LibTorch allocates every
+// CPU tensor with posix_memalign, so each large temporary of an EM iteration, a distance tile
+// or a LoCE chunk paid page faults and kernel page zeroing anew: 4.8 s of system time in a
+// 10 s analysis benchmark. Raising the mmap and trim thresholds to 1 GiB keeps freed blocks in
+// the heap for the next tensor. Called first thing in main; does nothing when the user set
+// glibc's own malloc settings (MALLOC_*_ or GLIBC_TUNABLES) or LOCE_CPU_TUNING=0. Returns
+// what it set, for a log line ("" when nothing).
+std::string keep_freed_memory_in_heap();
+
 }  // namespace loce

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <malloc.h>
+
+#include <cstdlib>
+
 #include "core/cpu_tuning.h"
 #include "core/matmul.h"
 
@@ -30,6 +34,27 @@ TEST(CpuTuning, NeverOverridesTheUserOrTouchesOtherBlas) {
   // The OpenMP build of OpenBLAS shares LibTorch's threads: no wait policy needed.
   EXPECT_EQ(cpu_tuning_plan({"Prescott", 2, true, true}, {}).count("OMP_WAIT_POLICY"), 0u);
 }
+
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33)
+// Bytes of a fresh 64 MiB block that malloc serves from mmap.
+static size_t mmapped_bytes_of_large_block() {
+  const size_t before = mallinfo2().hblkhd;
+  char* volatile p = static_cast<char*>(std::malloc(64 << 20));
+  p[0] = 1;
+  const size_t during = mallinfo2().hblkhd;
+  std::free(p);
+  return during - before;
+}
+
+TEST(CpuTuning, LargeBlocksComeFromTheHeapOnceTuned) {
+  setenv("GLIBC_TUNABLES", "glibc.malloc.check=0", 1);  // the user's own settings win
+  EXPECT_EQ(keep_freed_memory_in_heap(), "");
+  unsetenv("GLIBC_TUNABLES");
+  EXPECT_GE(mmapped_bytes_of_large_block(), size_t(64) << 20);  // glibc's default: mmap
+  EXPECT_NE(keep_freed_memory_in_heap(), "");
+  EXPECT_EQ(mmapped_bytes_of_large_block(), 0u);
+}
+#endif
 
 TEST(Matmul, Float32MatchesAtMmAndFloat64IsAtMm) {
   torch::manual_seed(3);
