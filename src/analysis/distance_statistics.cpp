@@ -5,20 +5,23 @@
 #include <limits>
 #include <vector>
 
+#include "analysis/distance_tile.h"
 #include "analysis/pairwise_distance.h"
 #include "core/error.h"
+#include "core/matmul.h"
 
 namespace loce::analysis {
 namespace {
 
-// Folds a block of distances d [m, t] (the columns' concepts in col_labels [t]) into the
-// running k nearest neighbours of its m rows: best_d [m, k] float64, best_l [m, k] concepts.
-// Only rows whose nearest entry in the block beats their current k-th best can change; once the
-// diagonal tiles have been seen (they come first) that is a small fraction.
+// Folds a block of distances d [m, t] (the columns' concepts in col_labels [t]; each row's
+// smallest distance in row_min [m]) into the running k nearest neighbours of its m rows:
+// best_d [m, k] float64, best_l [m, k] concepts. Only rows whose nearest entry in the block
+// beats their current k-th best can change; once the diagonal tiles have been seen (they come
+// first) that is a small fraction.
 void merge_neighbours(at::Tensor best_d, at::Tensor best_l, const at::Tensor& d,
-                      const at::Tensor& col_labels) {
+                      const at::Tensor& row_min, const at::Tensor& col_labels) {
   const int64_t k = best_d.size(1);
-  at::Tensor rows = d.amin(1).to(torch::kFloat64).lt(best_d.select(1, k - 1)).nonzero().squeeze(1);
+  at::Tensor rows = row_min.lt(best_d.select(1, k - 1)).nonzero().squeeze(1);
   if (rows.numel() == 0) return;
   const bool all = rows.numel() == d.size(0);
   at::Tensor sub = all ? d : d.index_select(0, rows);
@@ -62,33 +65,14 @@ DistanceStatistics distance_statistics(const at::Tensor& x_in, const at::Tensor&
   // Centring changes no distance but shrinks the norms in |a|^2 - 2ab + |b|^2.
   at::Tensor xd = x_in.to(torch::kFloat64);
   at::Tensor x = (xd - xd.mean(0)).index_select(0, order).to(wd);
-  at::Tensor x_sq = squared_norms(x);
 
-  at::Tensor sum_to = torch::zeros({n, C}, f64);
-  at::Tensor nearest = torch::full({n, C}, inf, f64);
+  DistanceAccumulators acc;
+  acc.x_sq = squared_norms(x);
+  acc.first = first;
+  acc.sum_to = torch::zeros({n, C}, f64);
+  acc.nearest = torch::full({n, C}, inf, f64);
   at::Tensor knn_d = torch::full({n, k}, inf, f64);
   at::Tensor knn_l = torch::full({n, k}, -1, labels.options());
-
-  // Per concept, the sum and the minimum over the block's columns in that concept (for the
-  // rows of `d`): slice reductions, as the columns are sorted by concept.
-  auto for_each_concept = [&](const at::Tensor& d, int64_t col0, auto&& fn) {
-    for (int64_t c = 0; c < C; ++c) {
-      const int64_t lo = std::max(first[c], col0), hi = std::min(first[c + 1], col0 + d.size(1));
-      if (lo < hi) fn(c, d.narrow(1, lo - col0, hi - lo));
-    }
-  };
-  auto fold_sums = [&](const at::Tensor& d, int64_t row0, int64_t col0) {
-    at::Tensor dst = sum_to.narrow(0, row0, d.size(0));
-    for_each_concept(d, col0, [&](int64_t c, const at::Tensor& cols) {
-      dst.select(1, c) += cols.sum(1, false, torch::kFloat64);
-    });
-  };
-  auto fold_nearest = [&](const at::Tensor& d, int64_t row0, int64_t col0) {
-    at::Tensor dst = nearest.narrow(0, row0, d.size(0));
-    for_each_concept(d, col0, [&](int64_t c, const at::Tensor& cols) {
-      dst.select(1, c).copy_(torch::minimum(dst.select(1, c), cols.amin(1).to(torch::kFloat64)));
-    });
-  };
 
   // Tile pairs (I, J), I <= J, by distance from the diagonal: the diagonal tiles first, which
   // hold each point's own concept, so that the neighbour search soon has tight bounds.
@@ -100,29 +84,21 @@ DistanceStatistics distance_statistics(const at::Tensor& x_in, const at::Tensor&
       const int64_t J = I + off;
       if (pair % world != rank) continue;
       const int64_t r0 = I * T, tr = std::min(T, n - r0), c0 = J * T, tc = std::min(T, n - c0);
-      at::Tensor d = squared_distances(x.narrow(0, r0, tr), x.narrow(0, c0, tc),
-                                       x_sq.narrow(0, r0, tr), x_sq.narrow(0, c0, tc));
-      const bool diagonal = I == J;
-      if (diagonal) d.fill_diagonal_(0.0);  // self pairs count exactly 0 in the sums
-      d.sqrt_();
-      fold_sums(d, r0, c0);
-      if (!diagonal) fold_sums(d.t(), c0, r0);
-      if (diagonal) d.fill_diagonal_(inf);  // and are no one's nearest or neighbour
-      fold_nearest(d, r0, c0);
-      if (!diagonal) fold_nearest(d.t(), c0, r0);
+      DistanceTile tile{matmul_nt(x.narrow(0, r0, tr), x.narrow(0, c0, tc)), r0, c0};
+      TileMinima m = fold_distance_tile(tile, acc, options.kernel);
       if (k > 0) {
-        merge_neighbours(knn_d.narrow(0, r0, tr), knn_l.narrow(0, r0, tr), d,
+        merge_neighbours(knn_d.narrow(0, r0, tr), knn_l.narrow(0, r0, tr), tile.d, m.rows,
                          labels.narrow(0, c0, tc));
-        if (!diagonal)
-          merge_neighbours(knn_d.narrow(0, c0, tc), knn_l.narrow(0, c0, tc), d.t(),
+        if (!tile.diagonal())
+          merge_neighbours(knn_d.narrow(0, c0, tc), knn_l.narrow(0, c0, tc), tile.d.t(), m.cols,
                            labels.narrow(0, r0, tr));
       }
     }
   }
 
   if (world > 1) {
-    sum_across_ranks(comm, sum_to);
-    min_across_ranks(comm, nearest);
+    sum_across_ranks(comm, acc.sum_to);
+    min_across_ranks(comm, acc.nearest);
     if (k > 0) {  // every rank's k best per point, then the k best of those
       auto merge_ranks = [&](const at::Tensor& t) {
         return gather_rows(comm, t).view({world, n, k}).permute({1, 0, 2}).reshape({n, world * k});
@@ -142,8 +118,8 @@ DistanceStatistics distance_statistics(const at::Tensor& x_in, const at::Tensor&
   position.index_put_({order}, torch::arange(n, order.options()));
   at::Tensor mine = position.narrow(0, s.rows.begin, s.rows.size());
   s.labels = labels_all.narrow(0, s.rows.begin, s.rows.size());
-  s.sum_to = sum_to.index_select(0, mine);
-  s.nearest = nearest.index_select(0, mine);
+  s.sum_to = acc.sum_to.index_select(0, mine);
+  s.nearest = acc.nearest.index_select(0, mine);
   s.knn = knn_l.index_select(0, mine);
   return s;
 }

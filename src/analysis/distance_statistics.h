@@ -7,8 +7,8 @@
 //   knn[i, 0..k)   = concepts of the k nearest other points, nearest first.
 // The distance matrix is symmetric, so only the tiles on and above the diagonal are computed and
 // each off-diagonal tile serves its rows and its columns. The points are sorted by concept
-// first, so a concept's points are a contiguous range of columns and its minimum is a slice
-// reduction.
+// first, so a concept's points are a contiguous range of columns and its sum and minimum are
+// slice reductions (distance_tile.h: one fused pass per tile on CPU).
 // Distributed: every rank holds all points, computes its share of the tiles (round robin) into
 // accumulators for all points, and one sum, one min and one gather combine them; each rank then
 // keeps its own block of rows (shard_rows). The pass runs on the points' device.
@@ -17,6 +17,7 @@
 #include <ATen/Tensor.h>
 
 #include "analysis/collectives.h"
+#include "analysis/distance_tile.h"
 #include "dist/communicator.h"
 
 namespace loce::analysis {
@@ -36,6 +37,7 @@ struct DistanceOptions {
   // Distances from float32 products (accumulated in float64) instead of float64 throughout.
   bool mixed_precision = false;
   int64_t tile = 2048;  // square tiles of tile x tile distances
+  TileKernel kernel = TileKernel::Auto;  // see distance_tile.h
 };
 
 // x [n, d] all points (identical on every rank), labels [n] in [0, n_concepts).

@@ -13,6 +13,10 @@ namespace loce::analysis {
 at::Tensor squared_distances(const at::Tensor& a, const at::Tensor& b,
                              at::Tensor a_sq = {}, at::Tensor b_sq = {});
 
+// The same from the products p = a b^T [n, m] (overwritten and returned).
+at::Tensor squared_distances_from_products(at::Tensor p, const at::Tensor& a_sq,
+                                           const at::Tensor& b_sq);
+
 // Squared row norms, [n].
 at::Tensor squared_norms(const at::Tensor& x);
 

@@ -47,6 +47,32 @@ TEST(Distances, MixedPrecisionSilhouetteIsClose) {
   EXPECT_NEAR(silhouette_score(x, y, 4, nullptr, true), h5::attr_double(f, "/metrics", "silhouette"), 1e-5);
 }
 
+// The fused CPU pass over a tile and the LibTorch operations (the GPU path) agree: the same
+// distances bit for bit, so the same minima and neighbours, and sums up to summation order.
+TEST(Distances, FusedCpuTilesEqualTensorOperations) {
+  torch::manual_seed(5);
+  const int64_t n = 301, C = 4;
+  at::Tensor x = torch::randn({n, 24}, torch::kFloat64) * 3 + 1;
+  at::Tensor y = torch::randint(0, C - 1, {n}, torch::kInt64);
+  y[17] = C - 1;  // a concept with a single point: no nearest, no intra distance
+  for (bool mixed : {false, true}) {
+    for (int64_t tile : {37, 64, 512}) {  // tails shorter than a vector, one tile for all
+      DistanceOptions o;
+      o.mixed_precision = mixed;
+      o.tile = tile;
+      o.kernel = TileKernel::Tensor;
+      DistanceStatistics want = distance_statistics(x, y, C, o);
+      o.kernel = TileKernel::FusedCpu;
+      DistanceStatistics got = distance_statistics(x, y, C, o);
+      SCOPED_TRACE(testing::Message() << "mixed " << mixed << ", tile " << tile);
+      expect_close(got.sum_to, want.sum_to, 1e-9 * want.sum_to.abs().max().item<double>(), "sums");
+      EXPECT_TRUE(got.nearest.equal(want.nearest));
+      EXPECT_TRUE(got.knn.equal(want.knn));
+      EXPECT_TRUE(std::isinf(got.nearest[17][C - 1].item<double>()));
+    }
+  }
+}
+
 TEST(Distances, ConceptSeparationMatchesBruteForce) {
   auto f = test::sklearn_reference();
   at::Tensor x = h5::read_tensor(f, "/metrics/x"), y = h5::read_tensor(f, "/metrics/labels");
