@@ -52,23 +52,22 @@ DistanceStatistics distance_statistics(const at::Tensor& x_in, const at::Tensor&
   const double inf = std::numeric_limits<double>::infinity();
 
   // Sorted by concept (stable, so ties keep their order on every rank): concept c occupies
-  // rows [first[c], first[c + 1]).
+  // rows [acc.first[c], acc.first[c + 1]).
+  DistanceAccumulators acc;
   at::Tensor labels_all = labels_in.to(x_in.device(), torch::kInt64);
   at::Tensor order = std::get<1>(labels_all.sort(/*stable=*/true, 0, /*descending=*/false));
   at::Tensor labels = labels_all.index_select(0, order);
   at::Tensor counts = torch::one_hot(labels, C).to(torch::kFloat64).sum(0);
-  std::vector<int64_t> first(C + 1, 0);
+  acc.first.assign(C + 1, 0);
   {
     at::Tensor c = counts.to(torch::kCPU);
-    for (int64_t i = 0; i < C; ++i) first[i + 1] = first[i] + int64_t(c[i].item<double>());
+    for (int64_t i = 0; i < C; ++i) acc.first[i + 1] = acc.first[i] + int64_t(c[i].item<double>());
   }
   // Centring changes no distance but shrinks the norms in |a|^2 - 2ab + |b|^2.
   at::Tensor xd = x_in.to(torch::kFloat64);
   at::Tensor x = (xd - xd.mean(0)).index_select(0, order).to(wd);
 
-  DistanceAccumulators acc;
   acc.x_sq = squared_norms(x);
-  acc.first = first;
   acc.sum_to = torch::zeros({n, C}, f64);
   acc.nearest = torch::full({n, C}, inf, f64);
   at::Tensor knn_d = torch::full({n, k}, inf, f64);

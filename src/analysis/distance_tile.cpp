@@ -18,12 +18,13 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // ------------------------------------------------------------------ tensor operations
 
-// The concepts' column ranges of a tile, relative to its first column: fn(c, lo, hi).
+// The concepts' ranges among a tile's columns (or rows) [start, start + count), relative to
+// `start`: fn(c, lo, hi) for each concept present.
 template <typename Fn>
-void for_each_concept(const std::vector<int64_t>& first, int64_t col0, int64_t cols, Fn&& fn) {
+void for_each_concept(const std::vector<int64_t>& first, int64_t start, int64_t count, Fn&& fn) {
   for (size_t c = 0; c + 1 < first.size(); ++c) {
-    const int64_t lo = std::max(first[c], col0), hi = std::min(first[c + 1], col0 + cols);
-    if (lo < hi) fn(int64_t(c), lo - col0, hi - col0);
+    const int64_t lo = std::max(first[c], start), hi = std::min(first[c + 1], start + count);
+    if (lo < hi) fn(int64_t(c), lo - start, hi - start);
   }
 }
 
@@ -174,9 +175,9 @@ TileMinima fold_fused(DistanceTile& tile, DistanceAccumulators& acc) {
   LOCE_CHECK(!diagonal || tr == tc, "distance tile: a diagonal tile must be square");
   std::vector<int64_t> seg(C + 1), concept(tr);
   for (int64_t c = 0; c <= C; ++c) seg[c] = std::clamp(acc.first[c] - tile.col0, int64_t(0), tc);
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t i = std::max(acc.first[c], tile.row0); i < std::min(acc.first[c + 1], tile.row0 + tr); ++i)
-      concept[i - tile.row0] = c;
+  for_each_concept(acc.first, tile.row0, tr, [&](int64_t c, int64_t lo, int64_t hi) {
+    std::fill(concept.begin() + lo, concept.begin() + hi, c);
+  });
 
   const int64_t blocks = (tr + kRowBlock - 1) / kRowBlock;
   at::Tensor row_min = torch::empty({tr}, torch::kFloat64), col_sum, col_min;

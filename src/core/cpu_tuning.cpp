@@ -20,6 +20,11 @@ const char* env_or_null(const std::map<std::string, std::string>& env, const std
   return it == env.end() ? nullptr : it->second.c_str();
 }
 
+bool tuning_turned_off() {
+  const char* off = std::getenv("LOCE_CPU_TUNING");
+  return off && std::string(off) == "0";
+}
+
 }  // namespace
 
 std::map<std::string, std::string> cpu_tuning_plan(const CpuFacts& f,
@@ -55,8 +60,7 @@ CpuFacts current_cpu_facts() {
 }
 
 void tune_cpu_environment(char** argv) {
-  const char* off = std::getenv("LOCE_CPU_TUNING");
-  if ((off && std::string(off) == "0") || std::getenv("LOCE_CPU_TUNED")) return;
+  if (tuning_turned_off() || std::getenv("LOCE_CPU_TUNED")) return;
   std::map<std::string, std::string> env;
   for (const char* key : {"OPENBLAS_CORETYPE", "OMP_WAIT_POLICY"})
     if (const char* v = std::getenv(key)) env[key] = v;
@@ -76,8 +80,7 @@ void tune_cpu_environment(char** argv) {
 }
 
 std::string keep_freed_memory_in_heap() {
-  const char* off = std::getenv("LOCE_CPU_TUNING");
-  if (off && std::string(off) == "0") return "";
+  if (tuning_turned_off()) return "";
   for (const char* key : {"GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
                           "MALLOC_TOP_PAD_", "MALLOC_ARENA_MAX"})
     if (std::getenv(key)) return "";

@@ -60,21 +60,19 @@ class Projection {
   bool per_row_gemv() const { return K_ == 1 && C_ * h_ * w_ >= (int64_t(1) << 20); }
 
   at::Tensor project(const at::Tensor& v) const {  // v [n, K, C] -> [n, K, hw]
-    if (!per_row_gemv()) return torch::bmm(v, a_);
-    at::Tensor z = torch::empty({n_, 1, h_ * w_}, v.options());
-    for (int64_t i = 0; i < n_; ++i) {
-      at::Tensor zi = z[i][0];
-      torch::mv_out(zi, at_[i], v[i][0]);
-    }
-    return z;
+    return per_row_gemv() ? rowwise_mv(at_, v) : torch::bmm(v, a_);
   }
 
   at::Tensor back_project(const at::Tensor& g) const {  // g [n, K, hw] -> [n, K, C]
-    if (!per_row_gemv()) return torch::bmm(g, at_);
-    at::Tensor out = torch::empty({n_, 1, C_}, g.options());
-    for (int64_t i = 0; i < n_; ++i) {
+    return per_row_gemv() ? rowwise_mv(a_, g) : torch::bmm(g, at_);
+  }
+
+  // out[i, 0] = m[i] x[i, 0] for m [n, r, c] and x [n, 1, c]: [n, 1, r].
+  static at::Tensor rowwise_mv(const at::Tensor& m, const at::Tensor& x) {
+    at::Tensor out = torch::empty({m.size(0), 1, m.size(1)}, x.options());
+    for (int64_t i = 0; i < m.size(0); ++i) {
       at::Tensor oi = out[i][0];
-      torch::mv_out(oi, a_[i], g[i][0]);
+      torch::mv_out(oi, m[i], x[i][0]);
     }
     return out;
   }
