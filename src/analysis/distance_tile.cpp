@@ -1,6 +1,5 @@
 #include "analysis/distance_tile.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include "analysis/pairwise_distance.h"
 #include "core/cpu_clones.h"
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace loce::analysis {
 namespace {
@@ -192,7 +192,7 @@ TileMinima fold_fused(DistanceTile& tile, DistanceAccumulators& acc) {
                  acc.nearest.data_ptr<double>() + tile.row0 * C, row_min.data_ptr<double>(),
                  diagonal ? nullptr : col_sum.data_ptr<double>(),
                  diagonal ? nullptr : col_min.data_ptr<T>(), diagonal};
-  at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+  parallel_ranges(blocks, [&](int64_t b0, int64_t b1) {
     fold_rows(t, b0 * kRowBlock, std::min(b1 * kRowBlock, tr));
   });
 

@@ -85,6 +85,20 @@ TEST(Optimizer, ReferenceModeEqualsLiteralUpsampledObjective) {
   EXPECT_LT(max_relative_error(sol.vectors.squeeze(1), literal_reference(in.acts, t, s)), 1e-4);
 }
 
+TEST(Optimizer, ReferenceModeEqualsLiteralObjectiveWhenTheGridShrinksAnAxis) {
+  // Axes the 10x14 grid shrinks are resized in the activations once, the others in every
+  // iteration's projection: rows enlarged and columns shrunk (as at full resolution), then both.
+  for (auto [h, w] : {std::pair<int64_t, int64_t>{6, 20}, {16, 20}}) {
+    auto in = make_inputs(4, 16, h, w, 24, 40, 6);
+    OptimizerSettings s = small_settings(Mode::Reference);
+    Targets t = make_targets(in.masks, h, w, s);
+    at::Tensor batch = torch::full({4, 1}, 4.0f);
+    Solution sol = optimize({in.acts, t.target, t.positive_weight, batch}, s);
+    EXPECT_LT(max_relative_error(sol.vectors.squeeze(1), literal_reference(in.acts, t, s)), 1e-4)
+        << h << "x" << w;
+  }
+}
+
 TEST(Optimizer, NativeModeEqualsLiteralBalancedBce) {
   auto in = make_inputs(5, 12, 6, 8, 6, 8, 2);
   OptimizerSettings s = small_settings(Mode::Native);
@@ -157,9 +171,9 @@ TEST(Optimizer, SeparableConceptIsFound) {
   EXPECT_TRUE((v.select(1, 1) < 0).all().item<bool>());
 }
 
-TEST(Optimizer, LargeRowsGiveTheSameVectorsThroughMatrixVectorProducts) {
-  // C*h*w >= 2^20 with one pair per row takes the per-row GEMV path; two pairs sharing the row
-  // take the batched GEMM. Both must give the same vectors.
+TEST(Optimizer, LargeRowsGiveTheSameVectorsWithOneOrTwoPairsPerRow) {
+  // Rows of several column chunks (row_products.cpp), with one pair per row and with two pairs
+  // sharing a row (different kernel blocks): the same vectors.
   auto in = make_inputs(2, 256, 64, 64, 64, 64, 5);
   at::Tensor acts = in.acts.slice(0, 0, 1);
   at::Tensor masks2 = in.masks.view({1, 2, 64, 64});

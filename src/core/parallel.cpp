@@ -1,0 +1,36 @@
+#include "core/parallel.h"
+
+#include <ATen/Parallel.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <exception>
+#include <mutex>
+
+namespace loce {
+
+void parallel_ranges(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  const int64_t threads = std::min<int64_t>(at::get_num_threads(), n);
+  if (threads <= 1 || omp_in_parallel()) {
+    fn(0, n);
+    return;
+  }
+  std::exception_ptr error;
+  std::mutex error_lock;
+  // Always the same thread count, so that GNU OpenMP keeps reusing one pool of threads.
+#pragma omp parallel num_threads(int(threads))
+  {
+    const int64_t t = omp_get_thread_num(), per = (n + threads - 1) / threads;
+    const int64_t first = std::min(n, t * per), last = std::min(n, first + per);
+    try {
+      if (first < last) fn(first, last);
+    } catch (...) {
+      std::lock_guard<std::mutex> hold(error_lock);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace loce

@@ -1,0 +1,226 @@
+#include "loce/row_products.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/cpu_clones.h"
+#include "core/error.h"
+#include "core/flush_subnormals.h"
+#include "core/parallel.h"
+
+// Lanes is passed only between always-inline functions; GCC's note that its ABI depends on
+// AVX-512 concerns calls that never happen.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace loce::embedding {
+namespace {
+
+// 16 floats: one AVX-512 register, two AVX2 registers, four SSE registers (GCC vector extension,
+// so one source serves every clone).
+typedef float Lanes __attribute__((vector_size(64)));
+constexpr int64_t kLanes = 16;
+
+LOCE_ALWAYS_INLINE Lanes load(const float* p) {
+  Lanes v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+LOCE_ALWAYS_INLINE void store(float* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
+
+// Work items: project splits each row's columns into chunks whose K outputs stay in L1;
+// back-project splits each row's channels into blocks. Both are fixed by the shapes alone, so
+// every output element is summed in the same order whatever the thread count.
+constexpr int64_t kColumnChunk = 1024;
+constexpr int64_t kChannelBlock = 64;
+constexpr int kProjectRows = 8;      // rows of A folded into the outputs per pass over a chunk
+constexpr int kBackRows = 4;         // rows of A whose dot products share each load of R
+constexpr int kMaxProjectConcepts = 8;
+constexpr int kMaxBackConcepts = 6;  // 6 x 4 accumulators + 5 operands fit 32 registers
+
+struct Operands {
+  const float* a;  // [n, C, hw]
+  const float* x;  // project: V [n, K, C]; back-project: R [n, K, hw]
+  float* out;      // project: Z [n, K, hw]; back-project: G [n, K, C]
+  int64_t K, C, hw;
+};
+
+// z[k, j0:j1] = sum_c v[k, c] a[c, j0:j1] for KB concepts (v rows C apart, z rows hw apart).
+template <int KB>
+LOCE_ALWAYS_INLINE void project_chunk(const float* a, const float* v, float* z, int64_t C,
+                                      int64_t hw, int64_t j0, int64_t j1) {
+  constexpr int RB = kProjectRows;
+  const int64_t jv = j0 + (j1 - j0) / kLanes * kLanes;
+  for (int k = 0; k < KB; ++k) std::memset(z + k * hw + j0, 0, sizeof(float) * (j1 - j0));
+  int64_t c0 = 0;
+  for (; c0 + RB <= C; c0 += RB) {
+    float w[KB][RB];
+    for (int k = 0; k < KB; ++k)
+      for (int c = 0; c < RB; ++c) w[k][c] = v[k * C + c0 + c];
+    const float* ac = a + c0 * hw;
+    for (int64_t j = j0; j < jv; j += kLanes) {
+      Lanes x[RB];
+      for (int c = 0; c < RB; ++c) x[c] = load(ac + c * hw + j);
+      for (int k = 0; k < KB; ++k) {
+        Lanes s = load(z + k * hw + j);
+        for (int c = 0; c < RB; ++c) s += w[k][c] * x[c];
+        store(z + k * hw + j, s);
+      }
+    }
+    for (int64_t j = jv; j < j1; ++j)
+      for (int k = 0; k < KB; ++k) {
+        float s = z[k * hw + j];
+        for (int c = 0; c < RB; ++c) s += w[k][c] * ac[c * hw + j];
+        z[k * hw + j] = s;
+      }
+  }
+  for (; c0 < C; ++c0)
+    for (int k = 0; k < KB; ++k) {
+      const float w = v[k * C + c0];
+      for (int64_t j = j0; j < j1; ++j) z[k * hw + j] += w * a[c0 * hw + j];
+    }
+}
+
+// g[k, c] = sum_j r[k, j] a[c, j] for KB concepts and channels [c0, c1) (g rows C apart).
+template <int KB>
+LOCE_ALWAYS_INLINE void back_project_block(const float* a, const float* r, float* g, int64_t C,
+                                           int64_t hw, int64_t c0, int64_t c1) {
+  constexpr int RB = kBackRows;
+  const int64_t jv = hw / kLanes * kLanes;
+  for (int64_t cb = c0; cb < c1; cb += RB) {
+    const int nc = int(std::min<int64_t>(RB, c1 - cb));
+    const float* ac = a + cb * hw;
+    Lanes acc[KB][RB];
+    for (int k = 0; k < KB; ++k)
+      for (int c = 0; c < RB; ++c) acc[k][c] = Lanes{};
+    if (nc == RB) {
+      for (int64_t j = 0; j < jv; j += kLanes) {
+        Lanes x[RB];
+        for (int c = 0; c < RB; ++c) x[c] = load(ac + c * hw + j);
+        for (int k = 0; k < KB; ++k) {
+          const Lanes y = load(r + k * hw + j);
+          for (int c = 0; c < RB; ++c) acc[k][c] += y * x[c];
+        }
+      }
+    } else {
+      for (int c = 0; c < nc; ++c)
+        for (int64_t j = 0; j < jv; j += kLanes) {
+          const Lanes x = load(ac + c * hw + j);
+          for (int k = 0; k < KB; ++k) acc[k][c] += load(r + k * hw + j) * x;
+        }
+    }
+    for (int k = 0; k < KB; ++k)
+      for (int c = 0; c < nc; ++c) {
+        float s = 0.0f;
+        for (int l = 0; l < kLanes; ++l) s += acc[k][c][l];
+        for (int64_t j = jv; j < hw; ++j) s += r[k * hw + j] * ac[c * hw + j];
+        g[k * C + cb + c] = s;
+      }
+  }
+}
+
+// One row's concepts in blocks of at most kMaxProjectConcepts: each block is one pass over A.
+LOCE_ALWAYS_INLINE void project_item(const Operands& o, int64_t row, int64_t j0, int64_t j1) {
+  const float* a = o.a + row * o.C * o.hw;
+  for (int64_t k0 = 0; k0 < o.K;) {
+    const float* v = o.x + (row * o.K + k0) * o.C;
+    float* z = o.out + (row * o.K + k0) * o.hw;
+    const int64_t kb = std::min<int64_t>(kMaxProjectConcepts, o.K - k0);
+    switch (kb) {
+      case 8: project_chunk<8>(a, v, z, o.C, o.hw, j0, j1); break;
+      case 7: project_chunk<7>(a, v, z, o.C, o.hw, j0, j1); break;
+      case 6: project_chunk<6>(a, v, z, o.C, o.hw, j0, j1); break;
+      case 5: project_chunk<5>(a, v, z, o.C, o.hw, j0, j1); break;
+      case 4: project_chunk<4>(a, v, z, o.C, o.hw, j0, j1); break;
+      case 3: project_chunk<3>(a, v, z, o.C, o.hw, j0, j1); break;
+      case 2: project_chunk<2>(a, v, z, o.C, o.hw, j0, j1); break;
+      default: project_chunk<1>(a, v, z, o.C, o.hw, j0, j1); break;
+    }
+    k0 += kb;
+  }
+}
+
+LOCE_ALWAYS_INLINE void back_project_item(const Operands& o, int64_t row, int64_t c0,
+                                          int64_t c1) {
+  const float* a = o.a + row * o.C * o.hw;
+  for (int64_t k0 = 0; k0 < o.K;) {
+    const float* r = o.x + (row * o.K + k0) * o.hw;
+    float* g = o.out + (row * o.K + k0) * o.C;
+    const int64_t kb = std::min<int64_t>(kMaxBackConcepts, o.K - k0);
+    switch (kb) {
+      case 6: back_project_block<6>(a, r, g, o.C, o.hw, c0, c1); break;
+      case 5: back_project_block<5>(a, r, g, o.C, o.hw, c0, c1); break;
+      case 4: back_project_block<4>(a, r, g, o.C, o.hw, c0, c1); break;
+      case 3: back_project_block<3>(a, r, g, o.C, o.hw, c0, c1); break;
+      case 2: back_project_block<2>(a, r, g, o.C, o.hw, c0, c1); break;
+      default: back_project_block<1>(a, r, g, o.C, o.hw, c0, c1); break;
+    }
+    k0 += kb;
+  }
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+LOCE_CPU_CLONES void project_items(const Operands& o, int64_t first, int64_t last) {
+  FlushSubnormals flush;
+  const int64_t chunks = ceil_div(o.hw, kColumnChunk);
+  for (int64_t item = first; item < last; ++item) {
+    const int64_t row = item / chunks, j0 = (item % chunks) * kColumnChunk;
+    project_item(o, row, j0, std::min(j0 + kColumnChunk, o.hw));
+  }
+}
+
+LOCE_CPU_CLONES void back_project_items(const Operands& o, int64_t first, int64_t last) {
+  FlushSubnormals flush;
+  const int64_t blocks = ceil_div(o.C, kChannelBlock);
+  for (int64_t item = first; item < last; ++item) {
+    const int64_t row = item / blocks, c0 = (item % blocks) * kChannelBlock;
+    back_project_item(o, row, c0, std::min(c0 + kChannelBlock, o.C));
+  }
+}
+
+bool use_stream(RowProductKernel kernel, const at::Tensor& a) {
+  if (kernel == RowProductKernel::Auto)
+    return a.is_cpu() && a.scalar_type() == at::kFloat;
+  if (kernel == RowProductKernel::Bmm) return false;
+  LOCE_CHECK(a.is_cpu() && a.scalar_type() == at::kFloat,
+             "row products: the streaming kernels take float32 CPU tensors, got ",
+             a.scalar_type(), " on ", a.device().str());
+  return true;
+}
+
+void check_shapes(const at::Tensor& a, const at::Tensor& x, int64_t x_last, const char* what) {
+  LOCE_CHECK(a.dim() == 3 && x.dim() == 3 && x.size(0) == a.size(0) && x.size(2) == x_last,
+             "row products: ", what, " ", x.sizes(), " does not fit activations ", a.sizes());
+}
+
+}  // namespace
+
+at::Tensor project_rows(const at::Tensor& activations, const at::Tensor& vectors,
+                        RowProductKernel kernel) {
+  check_shapes(activations, vectors, activations.size(1), "vectors");
+  if (!use_stream(kernel, activations)) return torch::bmm(vectors, activations);
+  const at::Tensor a = activations.contiguous(), v = vectors.contiguous().to(at::kFloat);
+  const int64_t n = a.size(0), C = a.size(1), hw = a.size(2), K = v.size(1);
+  at::Tensor z = torch::empty({n, K, hw}, a.options());
+  const Operands o{a.data_ptr<float>(), v.data_ptr<float>(), z.data_ptr<float>(), K, C, hw};
+  parallel_ranges(n * ceil_div(hw, kColumnChunk),
+                  [&](int64_t first, int64_t last) { project_items(o, first, last); });
+  return z;
+}
+
+at::Tensor back_project_rows(const at::Tensor& activations, const at::Tensor& grid_gradients,
+                             RowProductKernel kernel) {
+  check_shapes(activations, grid_gradients, activations.size(2), "gradients");
+  if (!use_stream(kernel, activations)) return torch::bmm(grid_gradients, activations.transpose(1, 2));
+  const at::Tensor a = activations.contiguous(), r = grid_gradients.contiguous().to(at::kFloat);
+  const int64_t n = a.size(0), C = a.size(1), hw = a.size(2), K = r.size(1);
+  at::Tensor g = torch::empty({n, K, C}, a.options());
+  const Operands o{a.data_ptr<float>(), r.data_ptr<float>(), g.data_ptr<float>(), K, C, hw};
+  parallel_ranges(n * ceil_div(C, kChannelBlock),
+                  [&](int64_t first, int64_t last) { back_project_items(o, first, last); });
+  return g;
+}
+
+}  // namespace loce::embedding

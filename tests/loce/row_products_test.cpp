@@ -1,0 +1,102 @@
+// The CPU kernels of every LoCE iteration against plain tensor products: the streaming
+// products with each row's activations, and the sparse axis resizes.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "loce/axis_resize.h"
+#include "loce/resize_matrices.h"
+#include "loce/row_products.h"
+
+using namespace loce::embedding;
+
+namespace {
+
+double relative_error(const at::Tensor& got, const at::Tensor& want) {
+  return ((got.to(torch::kFloat64) - want).norm() / want.norm()).item<double>();
+}
+
+// Restores LibTorch's thread count after a test that changes it.
+struct ThreadCount {
+  int saved = at::get_num_threads();
+  ~ThreadCount() { at::set_num_threads(saved); }
+};
+
+}  // namespace
+
+TEST(RowProducts, StreamingKernelsEqualBatchedProducts) {
+  torch::manual_seed(11);
+  // K covers one block, a block and a remainder, and several blocks of both kernels; C is not a
+  // multiple of their row blocks, hw not of the vector width nor of the column chunk.
+  for (int64_t K : {1, 2, 5, 7, 13}) {
+    for (auto [C, hw] : {std::pair<int64_t, int64_t>{37, 1100}, {64, 16}, {5, 3}}) {
+      at::Tensor a = torch::randn({3, C, hw});
+      at::Tensor v = torch::randn({3, K, C}), r = torch::randn({3, K, hw});
+      at::Tensor z = project_rows(a, v, RowProductKernel::StreamCpu);
+      at::Tensor g = back_project_rows(a, r, RowProductKernel::StreamCpu);
+      at::Tensor a64 = a.to(torch::kFloat64);
+      EXPECT_LT(relative_error(z, torch::bmm(v.to(torch::kFloat64), a64)), 1e-6)
+          << "K " << K << " C " << C << " hw " << hw;
+      EXPECT_LT(relative_error(g, torch::bmm(r.to(torch::kFloat64), a64.transpose(1, 2))), 1e-6)
+          << "K " << K << " C " << C << " hw " << hw;
+      EXPECT_TRUE(torch::allclose(project_rows(a, v, RowProductKernel::Bmm), z, 1e-4, 1e-4));
+    }
+  }
+}
+
+TEST(RowProducts, ResultsDoNotDependOnTheThreadCount) {
+  ThreadCount restore;
+  torch::manual_seed(12);
+  at::Tensor a = torch::randn({2, 70, 2500}), v = torch::randn({2, 5, 70}),
+             r = torch::randn({2, 5, 2500});
+  at::set_num_threads(1);
+  at::Tensor z1 = project_rows(a, v), g1 = back_project_rows(a, r);
+  at::set_num_threads(2);
+  at::Tensor z2 = project_rows(a, v), g2 = back_project_rows(a, r);
+  EXPECT_TRUE(torch::equal(z1, z2));
+  EXPECT_TRUE(torch::equal(g1, g2));
+}
+
+TEST(RowProducts, SubnormalGradientsCountAsZeroAndTheThreadModeIsRestored) {
+  torch::manual_seed(13);
+  at::Tensor a = torch::randn({1, 8, 64});
+  at::Tensor r = torch::zeros({1, 2, 64});
+  r.select(2, 5).fill_(1e-39f);  // subnormal: read as zero, so every product is exactly zero
+  r.select(2, 9).fill_(-3e-39f);
+  EXPECT_EQ(back_project_rows(a, r).abs().max().item<float>(), 0.0f);
+  EXPECT_GT(back_project_rows(a, r, RowProductKernel::Bmm).abs().max().item<float>(), 0.0f);
+  // The caller's own arithmetic keeps gradual underflow.
+  volatile float x = 1e-38f;
+  EXPECT_GT(x * 0.01f, 0.0f);
+}
+
+TEST(RowProducts, ShapesThatDoNotFitAreErrors) {
+  at::Tensor a = torch::randn({2, 4, 10});
+  EXPECT_THROW(project_rows(a, torch::randn({2, 1, 5})), std::exception);
+  EXPECT_THROW(back_project_rows(a, torch::randn({1, 1, 10})), std::exception);
+  EXPECT_THROW(project_rows(a.to(torch::kFloat64), torch::randn({2, 1, 4}, torch::kFloat64),
+                            RowProductKernel::StreamCpu),
+               std::exception);
+}
+
+TEST(AxisResize, SparseLoopsEqualDenseProducts) {
+  torch::manual_seed(14);
+  for (auto [in, out] : {std::pair<int64_t, int64_t>{8, 100}, {128, 100}, {64, 100}, {7, 7}}) {
+    const at::Tensor M = bilinear_matrix(in, out).to(torch::kFloat32);
+    for (const at::Tensor& m : {M, M.t()}) {  // the resize and its transpose (the gradient)
+      AxisResize resize(m);
+      at::Tensor x = torch::randn({3, 5, m.size(1)});
+      EXPECT_LT(relative_error(resize.last_axis(x),
+                               torch::matmul(x.to(torch::kFloat64), m.t().to(torch::kFloat64))),
+                1e-6);
+      at::Tensor y = torch::randn({3, m.size(1), 9});
+      EXPECT_LT(relative_error(resize.middle_axis(y),
+                               torch::matmul(m.to(torch::kFloat64), y.to(torch::kFloat64))),
+                1e-6);
+      // Tensors the loops do not take (float64 here) go through the dense product.
+      EXPECT_TRUE(torch::allclose(resize.last_axis(x.to(torch::kFloat64)).to(torch::kFloat32),
+                                  resize.last_axis(x), 1e-5, 1e-6));
+    }
+  }
+}
