@@ -33,7 +33,7 @@ at::Tensor AxisResize::last_axis(const at::Tensor& x) const {
              " is not ", in_);
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
   shape.back() = out_;
-  if (!loops_take(x)) return torch::matmul(x, dense_.to(x.options()).t());
+  if (!loops_take(x)) return torch::matmul(x, dense_.to(x.device(), x.scalar_type()).t());  // no copy when they match
   const at::Tensor src = x.contiguous();
   at::Tensor dst = torch::empty(shape, x.options());
   const float* s = src.data_ptr<float>();
@@ -56,7 +56,7 @@ at::Tensor AxisResize::middle_axis(const at::Tensor& x) const {
   LOCE_CHECK(x.dim() == 3 && x.size(1) == in_, "axis resize: middle axis of ", x.sizes(),
              " is not ", in_);
   const int64_t m = x.size(0), c = x.size(2);
-  if (!loops_take(x)) return torch::matmul(dense_.to(x.options()), x);
+  if (!loops_take(x)) return torch::matmul(dense_.to(x.device(), x.scalar_type()), x);
   const at::Tensor src = x.contiguous();
   at::Tensor dst = torch::empty({m, out_, c}, x.options());
   const float* s = src.data_ptr<float>();

@@ -14,7 +14,9 @@ namespace loce::embedding {
 
 class AxisResize {
  public:
-  explicit AxisResize(const at::Tensor& matrix);  // [out, in], any float dtype and device
+  // [out, in], best on the device of the tensors it will resize (the dense product then uses it
+  // without a copy; the loops read a CPU copy of its nonzeros made here).
+  explicit AxisResize(const at::Tensor& matrix);
 
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }

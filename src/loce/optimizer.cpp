@@ -30,8 +30,9 @@ class Projection {
     if (s.mode == Mode::Reference) {
       gh_ = s.grid_h;
       gw_ = s.grid_w;
-      const at::Tensor rows = bilinear_matrix(ph_, gh_);  // [gh, h]
-      const at::Tensor cols = bilinear_matrix(pw_, gw_);  // [gw, w]
+      auto opts = activations.options();
+      const at::Tensor rows = bilinear_matrix(ph_, gh_).to(opts);  // [gh, h]
+      const at::Tensor cols = bilinear_matrix(pw_, gw_).to(opts);  // [gw, w]
       if (gw_ < pw_) {
         a = AxisResize(cols).last_axis(a);
         pw_ = gw_;

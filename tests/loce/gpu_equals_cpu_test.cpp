@@ -1,5 +1,6 @@
-// On a CUDA build with a GPU: the LoCE optimiser gives the CPU's vectors in both modes, through
-// the batched path and the per-row matrix-vector path. Skipped elsewhere.
+// On a CUDA build with a GPU: the LoCE optimiser gives the CPU's vectors in both modes (the GPU
+// through batched tensor products, the CPU through its streaming kernels and sparse resizes), for
+// small rows and for rows of several column chunks. Skipped elsewhere.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
