@@ -11,14 +11,15 @@ namespace loce {
 
 void parallel_ranges(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
-  const int64_t threads = std::min<int64_t>(at::get_num_threads(), n);
-  if (threads <= 1 || omp_in_parallel()) {
+  const int64_t threads = at::get_num_threads();
+  if (threads <= 1 || n <= 1 || omp_in_parallel()) {
     fn(0, n);
     return;
   }
   std::exception_ptr error;
   std::mutex error_lock;
-  // Always the same thread count, so that GNU OpenMP keeps reusing one pool of threads.
+  // Always LibTorch's thread count (threads without a range idle), so that GNU OpenMP keeps
+  // reusing one pool of threads.
 #pragma omp parallel num_threads(int(threads))
   {
     const int64_t t = omp_get_thread_num(), per = (n + threads - 1) / threads;

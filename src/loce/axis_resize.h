@@ -18,9 +18,6 @@ class AxisResize {
   // without a copy; the loops read a CPU copy of its nonzeros made here).
   explicit AxisResize(const at::Tensor& matrix);
 
-  int64_t in() const { return in_; }
-  int64_t out() const { return out_; }
-
   at::Tensor last_axis(const at::Tensor& x) const;    // [..., in] -> [..., out]
   at::Tensor middle_axis(const at::Tensor& x) const;  // [m, in, c] -> [m, out, c]
 

@@ -120,45 +120,46 @@ LOCE_ALWAYS_INLINE void back_project_block(const float* a, const float* r, float
   }
 }
 
-// One row's concepts in blocks of at most kMaxProjectConcepts: each block is one pass over A.
-LOCE_ALWAYS_INLINE void project_item(const Operands& o, int64_t row, int64_t j0, int64_t j1) {
-  const float* a = o.a + row * o.C * o.hw;
-  for (int64_t k0 = 0; k0 < o.K;) {
-    const float* v = o.x + (row * o.K + k0) * o.C;
-    float* z = o.out + (row * o.K + k0) * o.hw;
-    const int64_t kb = std::min<int64_t>(kMaxProjectConcepts, o.K - k0);
-    switch (kb) {
-      case 8: project_chunk<8>(a, v, z, o.C, o.hw, j0, j1); break;
-      case 7: project_chunk<7>(a, v, z, o.C, o.hw, j0, j1); break;
-      case 6: project_chunk<6>(a, v, z, o.C, o.hw, j0, j1); break;
-      case 5: project_chunk<5>(a, v, z, o.C, o.hw, j0, j1); break;
-      case 4: project_chunk<4>(a, v, z, o.C, o.hw, j0, j1); break;
-      case 3: project_chunk<3>(a, v, z, o.C, o.hw, j0, j1); break;
-      case 2: project_chunk<2>(a, v, z, o.C, o.hw, j0, j1); break;
-      default: project_chunk<1>(a, v, z, o.C, o.hw, j0, j1); break;
-    }
-    k0 += kb;
+// Calls block.run<KB>(k0) for a row's concepts in blocks [k0, k0 + KB) of at most Max, KB a
+// compile-time constant so that each block's accumulators live in registers. Each block is one
+// pass over the row's activations.
+template <int KB, typename Block>
+LOCE_ALWAYS_INLINE void run_block(int64_t kb, int64_t k0, const Block& block) {
+  if constexpr (KB == 1) {
+    block.template run<1>(k0);
+  } else if (kb == KB) {
+    block.template run<KB>(k0);
+  } else {
+    run_block<KB - 1>(kb, k0, block);
   }
 }
 
-LOCE_ALWAYS_INLINE void back_project_item(const Operands& o, int64_t row, int64_t c0,
-                                          int64_t c1) {
-  const float* a = o.a + row * o.C * o.hw;
-  for (int64_t k0 = 0; k0 < o.K;) {
-    const float* r = o.x + (row * o.K + k0) * o.hw;
-    float* g = o.out + (row * o.K + k0) * o.C;
-    const int64_t kb = std::min<int64_t>(kMaxBackConcepts, o.K - k0);
-    switch (kb) {
-      case 6: back_project_block<6>(a, r, g, o.C, o.hw, c0, c1); break;
-      case 5: back_project_block<5>(a, r, g, o.C, o.hw, c0, c1); break;
-      case 4: back_project_block<4>(a, r, g, o.C, o.hw, c0, c1); break;
-      case 3: back_project_block<3>(a, r, g, o.C, o.hw, c0, c1); break;
-      case 2: back_project_block<2>(a, r, g, o.C, o.hw, c0, c1); break;
-      default: back_project_block<1>(a, r, g, o.C, o.hw, c0, c1); break;
-    }
-    k0 += kb;
-  }
+template <int Max, typename Block>
+LOCE_ALWAYS_INLINE void for_concept_blocks(int64_t K, const Block& block) {
+  for (int64_t k0 = 0; k0 < K; k0 += Max) run_block<Max>(std::min<int64_t>(Max, K - k0), k0, block);
 }
+
+// Columns [j0, j1) of one row's projections.
+struct ProjectBlock {
+  const Operands& o;
+  int64_t row, j0, j1;
+  template <int KB>
+  LOCE_ALWAYS_INLINE void run(int64_t k0) const {
+    project_chunk<KB>(o.a + row * o.C * o.hw, o.x + (row * o.K + k0) * o.C,
+                      o.out + (row * o.K + k0) * o.hw, o.C, o.hw, j0, j1);
+  }
+};
+
+// Channels [c0, c1) of one row's back-projections.
+struct BackProjectBlock {
+  const Operands& o;
+  int64_t row, c0, c1;
+  template <int KB>
+  LOCE_ALWAYS_INLINE void run(int64_t k0) const {
+    back_project_block<KB>(o.a + row * o.C * o.hw, o.x + (row * o.K + k0) * o.hw,
+                           o.out + (row * o.K + k0) * o.C, o.C, o.hw, c0, c1);
+  }
+};
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -167,7 +168,8 @@ LOCE_CPU_CLONES void project_items(const Operands& o, int64_t first, int64_t las
   const int64_t chunks = ceil_div(o.hw, kColumnChunk);
   for (int64_t item = first; item < last; ++item) {
     const int64_t row = item / chunks, j0 = (item % chunks) * kColumnChunk;
-    project_item(o, row, j0, std::min(j0 + kColumnChunk, o.hw));
+    for_concept_blocks<kMaxProjectConcepts>(
+        o.K, ProjectBlock{o, row, j0, std::min(j0 + kColumnChunk, o.hw)});
   }
 }
 
@@ -176,18 +178,17 @@ LOCE_CPU_CLONES void back_project_items(const Operands& o, int64_t first, int64_
   const int64_t blocks = ceil_div(o.C, kChannelBlock);
   for (int64_t item = first; item < last; ++item) {
     const int64_t row = item / blocks, c0 = (item % blocks) * kChannelBlock;
-    back_project_item(o, row, c0, std::min(c0 + kChannelBlock, o.C));
+    for_concept_blocks<kMaxBackConcepts>(
+        o.K, BackProjectBlock{o, row, c0, std::min(c0 + kChannelBlock, o.C)});
   }
 }
 
 bool use_stream(RowProductKernel kernel, const at::Tensor& a) {
-  if (kernel == RowProductKernel::Auto)
-    return a.is_cpu() && a.scalar_type() == at::kFloat;
-  if (kernel == RowProductKernel::Bmm) return false;
-  LOCE_CHECK(a.is_cpu() && a.scalar_type() == at::kFloat,
-             "row products: the streaming kernels take float32 CPU tensors, got ",
-             a.scalar_type(), " on ", a.device().str());
-  return true;
+  const bool float32_cpu = a.is_cpu() && a.scalar_type() == at::kFloat;
+  if (kernel == RowProductKernel::StreamCpu)
+    LOCE_CHECK(float32_cpu, "row products: the streaming kernels take float32 CPU tensors, got ",
+               a.scalar_type(), " on ", a.device().str());
+  return kernel != RowProductKernel::Bmm && float32_cpu;
 }
 
 void check_shapes(const at::Tensor& a, const at::Tensor& x, int64_t x_last, const char* what) {
