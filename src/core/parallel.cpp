@@ -9,10 +9,11 @@
 
 namespace loce {
 
-void parallel_ranges(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+void parallel_ranges(int64_t n, const std::function<void(int64_t, int64_t)>& fn,
+                     int64_t grain) {
   if (n <= 0) return;
   const int64_t threads = at::get_num_threads();
-  if (threads <= 1 || n <= 1 || omp_in_parallel()) {
+  if (threads <= 1 || n < 2 * std::max<int64_t>(1, grain) || omp_in_parallel()) {
     fn(0, n);
     return;
   }

@@ -2,6 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <limits>
+
+#include "core/cpu_clones.h"
 #include "core/error.h"
 #include "core/flush_subnormals.h"
 #include "core/parallel.h"
@@ -11,21 +15,57 @@ namespace loce::embedding {
 AxisResize::AxisResize(const at::Tensor& matrix)
     : in_(matrix.size(1)), out_(matrix.size(0)), dense_(matrix) {
   LOCE_CHECK(matrix.dim() == 2, "axis resize: a matrix expected, got ", matrix.sizes());
+  LOCE_CHECK(in_ <= std::numeric_limits<int32_t>::max(), "axis resize: ", in_, " inputs");
   const at::Tensor m = matrix.to(torch::kCPU, torch::kFloat32).contiguous();
   const float* p = m.data_ptr<float>();
-  start_.push_back(0);
+  std::vector<std::vector<int32_t>> nonzeros(out_);
   for (int64_t i = 0; i < out_; ++i) {
     for (int64_t j = 0; j < in_; ++j)
-      if (p[i * in_ + j] != 0.0f) {
-        index_.push_back(j);
-        weight_.push_back(p[i * in_ + j]);
-      }
-    start_.push_back(int64_t(index_.size()));
+      if (p[i * in_ + j] != 0.0f) nonzeros[i].push_back(int32_t(j));
+    taps_ = std::max<int64_t>(taps_, int64_t(nonzeros[i].size()));
   }
+  index_.assign(taps_ * out_, 0);
+  weight_.assign(taps_ * out_, 0.0f);
+  for (int64_t i = 0; i < out_; ++i)
+    for (int64_t t = 0; t < int64_t(nonzeros[i].size()); ++t) {
+      index_[t * out_ + i] = nonzeros[i][t];
+      weight_[t * out_ + i] = p[i * in_ + nonzeros[i][t]];
+    }
+  // Padding reads an input the output already uses (an all-zero row: input 0), times zero.
+  for (int64_t i = 0; i < out_; ++i)
+    for (int64_t t = int64_t(nonzeros[i].size()); t < taps_; ++t)
+      index_[t * out_ + i] = nonzeros[i].empty() ? 0 : nonzeros[i].back();
 }
 
 namespace {
+
+// Multiply-adds below which a resize runs on the calling thread: the per-iteration resizes of a
+// full-resolution LoCE (100 x 100 per pair) are a few microseconds of work.
+constexpr int64_t kSerialWork = int64_t(1) << 16;
+
+int64_t grain(int64_t work_per_item) { return kSerialWork / std::max<int64_t>(1, work_per_item); }
+
 bool loops_take(const at::Tensor& x) { return x.is_cpu() && x.scalar_type() == at::kFloat; }
+
+// dst[r, i] = sum_t weight[t, i] * src[r, index[t, i]] for rows [first, last); the inner loops
+// run over the outputs, as gathers where the CPU has them.
+LOCE_CPU_CLONES void resize_rows(const float* src, float* dst, int64_t in, int64_t out,
+                                 int64_t taps, const int32_t* index, const float* weight,
+                                 int64_t first, int64_t last) {
+  FlushSubnormals flush;
+  for (int64_t r = first; r < last; ++r) {
+    const float* __restrict row = src + r * in;
+    float* __restrict o = dst + r * out;
+    if (taps == 0) std::fill(o, o + out, 0.0f);
+    for (int64_t i = 0; taps > 0 && i < out; ++i) o[i] = weight[i] * row[index[i]];
+    for (int64_t t = 1; t < taps; ++t) {
+      const int32_t* ti = index + t * out;
+      const float* tw = weight + t * out;
+      for (int64_t i = 0; i < out; ++i) o[i] += tw[i] * row[ti[i]];
+    }
+  }
+}
+
 }  // namespace
 
 at::Tensor AxisResize::last_axis(const at::Tensor& x) const {
@@ -39,16 +79,8 @@ at::Tensor AxisResize::last_axis(const at::Tensor& x) const {
   const float* s = src.data_ptr<float>();
   float* d = dst.data_ptr<float>();
   parallel_ranges(src.numel() / in_, [&](int64_t first, int64_t last) {
-    FlushSubnormals flush;
-    for (int64_t r = first; r < last; ++r) {
-      const float* row = s + r * in_;
-      for (int64_t i = 0; i < out_; ++i) {
-        float acc = 0.0f;
-        for (int64_t k = start_[i]; k < start_[i + 1]; ++k) acc += weight_[k] * row[index_[k]];
-        d[r * out_ + i] = acc;
-      }
-    }
-  });
+    resize_rows(s, d, in_, out_, taps_, index_.data(), weight_.data(), first, last);
+  }, grain(out_ * taps_));
   return dst;
 }
 
@@ -67,13 +99,14 @@ at::Tensor AxisResize::middle_axis(const at::Tensor& x) const {
       const int64_t p = item / out_, i = item % out_;
       float* __restrict o = d + item * c;
       for (int64_t j = 0; j < c; ++j) o[j] = 0.0f;
-      for (int64_t k = start_[i]; k < start_[i + 1]; ++k) {
-        const float w = weight_[k];
-        const float* __restrict row = s + (p * in_ + index_[k]) * c;
+      for (int64_t t = 0; t < taps_; ++t) {
+        const float w = weight_[t * out_ + i];
+        if (w == 0.0f) continue;  // padding
+        const float* __restrict row = s + (p * in_ + index_[t * out_ + i]) * c;
         for (int64_t j = 0; j < c; ++j) o[j] += w * row[j];
       }
     }
-  });
+  }, grain(c * taps_));
   return dst;
 }
 

@@ -24,8 +24,12 @@ class AxisResize {
  private:
   int64_t in_, out_;
   at::Tensor dense_;  // [out, in]: the matrix as given, for tensors the loops do not take
-  // Compressed rows: output i sums weight_[k] * input[index_[k]] for k in [start_[i], start_[i+1]).
-  std::vector<int64_t> start_, index_;
+  // The nonzeros as a fixed number of taps per output (rows with fewer are padded with weight 0
+  // at one of their own indices), tap-major: output i sums weight_[t * out_ + i] *
+  // input[index_[t * out_ + i]] over t in [0, taps_), in the order of the matrix's columns. A
+  // fixed count lets the last-axis loop run over all outputs at once as vector gathers.
+  int64_t taps_ = 0;
+  std::vector<int32_t> index_;
   std::vector<float> weight_;
 };
 

@@ -48,14 +48,18 @@ TEST(RowProducts, StreamingKernelsEqualBatchedProducts) {
 TEST(RowProducts, ResultsDoNotDependOnTheThreadCount) {
   ThreadCount restore;
   torch::manual_seed(12);
-  at::Tensor a = torch::randn({2, 70, 2500}), v = torch::randn({2, 5, 70}),
-             r = torch::randn({2, 5, 2500});
-  at::set_num_threads(1);
-  at::Tensor z1 = project_rows(a, v), g1 = back_project_rows(a, r);
-  at::set_num_threads(2);
-  at::Tensor z2 = project_rows(a, v), g2 = back_project_rows(a, r);
-  EXPECT_TRUE(torch::equal(z1, z2));
-  EXPECT_TRUE(torch::equal(g1, g2));
+  // One row and two: how one row's columns are chunked depends on the thread count.
+  for (int64_t n : {1, 2}) {
+    at::Tensor a = torch::randn({n, 70, 2500}), v = torch::randn({n, 5, 70}),
+               r = torch::randn({n, 5, 2500});
+    at::set_num_threads(1);
+    const at::Tensor z1 = project_rows(a, v), g1 = back_project_rows(a, r);
+    for (int threads : {2, 3}) {
+      at::set_num_threads(threads);
+      EXPECT_TRUE(torch::equal(project_rows(a, v), z1)) << n << " rows, " << threads << " threads";
+      EXPECT_TRUE(torch::equal(back_project_rows(a, r), g1)) << n << " rows, " << threads << " threads";
+    }
+  }
 }
 
 TEST(RowProducts, SubnormalGradientsCountAsZeroAndTheThreadModeIsRestored) {
@@ -99,4 +103,40 @@ TEST(AxisResize, SparseLoopsEqualDenseProducts) {
                                   resize.last_axis(x), 1e-5, 1e-6));
     }
   }
+}
+
+TEST(AxisResize, RowsWithFewerNonzerosAndNoneArePadded) {
+  torch::manual_seed(15);
+  // Outputs with 0, 1 and several taps: the loops pad every output to the longest.
+  at::Tensor m = torch::randn({6, 11}) * (torch::rand({6, 11}) > 0.6).to(torch::kFloat32);
+  m[0].zero_();
+  m[1].zero_();
+  m[1][10] = 0.5;
+  m[2].fill_(0.25);
+  AxisResize resize(m);
+  at::Tensor x = torch::randn({4, 11}), y = torch::randn({2, 11, 5});
+  EXPECT_LT(relative_error(resize.last_axis(x), torch::matmul(x.to(torch::kFloat64),
+                                                              m.t().to(torch::kFloat64))),
+            1e-6);
+  EXPECT_LT(relative_error(resize.middle_axis(y),
+                           torch::matmul(m.to(torch::kFloat64), y.to(torch::kFloat64))),
+            1e-6);
+  EXPECT_TRUE(torch::equal(resize.last_axis(x).select(1, 0), torch::zeros({4})));  // no taps
+}
+
+TEST(AxisResize, ResultsDoNotDependOnTheThreadCount) {
+  ThreadCount restore;
+  torch::manual_seed(16);
+  // Large enough to be split over threads (small resizes run on the calling thread).
+  AxisResize resize(bilinear_matrix(128, 100).to(torch::kFloat32));
+  AxisResize up(bilinear_matrix(64, 100).to(torch::kFloat32));
+  at::Tensor x = torch::randn({2048, 128}), y = torch::randn({8, 64, 1000});
+  at::set_num_threads(1);
+  const at::Tensor last1 = resize.last_axis(x), middle1 = up.middle_axis(y);
+  at::set_num_threads(2);
+  EXPECT_TRUE(torch::equal(resize.last_axis(x), last1));
+  EXPECT_TRUE(torch::equal(up.middle_axis(y), middle1));
+  EXPECT_LT(relative_error(last1, torch::matmul(x.to(torch::kFloat64),
+                                                bilinear_matrix(128, 100).t())),
+            1e-6);
 }
