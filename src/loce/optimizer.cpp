@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/error.h"
+#include "loce/adamw.h"
 #include "loce/axis_resize.h"
 #include "loce/finite_rows.h"
 #include "loce/resize_matrices.h"
@@ -52,49 +53,45 @@ class Projection {
     a_ = a.reshape({n_, C_, ph_ * pw_}).contiguous();
   }
 
-  at::Tensor forward(const at::Tensor& v) const {
-    at::Tensor z = project_rows(a_, v).view({n_ * K_, ph_, pw_});
-    if (cols_) z = cols_->last_axis(z);    // [nK, ph, gw]
-    if (rows_) z = rows_->middle_axis(z);  // [nK, gh, gw]
-    return z.view({n_, K_, gh_, gw_});
+  // The fused CPU iteration (row_products.h) applies where the streaming kernels do.
+  bool fused() const { return a_.is_cpu() && a_.scalar_type() == at::kFloat; }
+
+  // V [n, K, C] -> Z on the projection grid [n, K, ph * pw].
+  at::Tensor project(const at::Tensor& v) const { return project_rows(a_, v); }
+
+  // Z -> logits on the loss's grid [n, K, gh, gw].
+  at::Tensor to_grid(const at::Tensor& z) const {
+    at::Tensor x = z.view({n_ * K_, ph_, pw_});
+    if (cols_) x = cols_->last_axis(x);    // [nK, ph, gw]
+    if (rows_) x = rows_->middle_axis(x);  // [nK, gh, gw]
+    return x.view({n_, K_, gh_, gw_});
   }
 
+  // dLoss/dlogits on the loss's grid -> dLoss/dV [n, K, C].
   at::Tensor backward(const at::Tensor& grid_grad) const {
-    at::Tensor g = grid_grad.reshape({n_ * K_, gh_, gw_});
-    if (cols_t_) g = cols_t_->last_axis(g);    // [nK, gh, pw]
-    if (rows_t_) g = rows_t_->middle_axis(g);  // [nK, ph, pw]
-    return back_project_rows(a_, g.reshape({n_, K_, ph_ * pw_}));  // [n, K, C]
+    return back_project_rows(a_, from_grid(grid_grad));
+  }
+
+  // The fused iteration: the gradient, `update` on V block by block of channels, and Z for the
+  // updated V, in one pass over the activations.
+  at::Tensor step(const at::Tensor& grid_grad, const at::Tensor& v,
+                  const ChannelBlockUpdate& update) const {
+    return back_project_update_project(a_, from_grid(grid_grad), v, update);
   }
 
  private:
+  at::Tensor from_grid(const at::Tensor& grid_grad) const {
+    at::Tensor g = grid_grad.reshape({n_ * K_, gh_, gw_});
+    if (cols_t_) g = cols_t_->last_axis(g);    // [nK, gh, pw]
+    if (rows_t_) g = rows_t_->middle_axis(g);  // [nK, ph, pw]
+    return g.reshape({n_, K_, ph_ * pw_});
+  }
+
   int64_t n_, K_, C_;
   int64_t ph_, pw_;  // the grid the activations are projected on (after any resize of them)
   int64_t gh_, gw_;  // the loss's grid
   at::Tensor a_;     // [n, C, ph * pw]
   std::optional<AxisResize> rows_, rows_t_, cols_, cols_t_;  // resizes left to the iterations
-};
-
-// torch.optim.AdamW's single-tensor step (as in PyTorch 1.13), on the whole V at once.
-class AdamW {
- public:
-  AdamW(const at::Tensor& param, const OptimizerSettings& s)
-      : s_(s), m_(torch::zeros_like(param)), v_(torch::zeros_like(param)) {}
-
-  void step(at::Tensor& param, const at::Tensor& grad) {
-    ++t_;
-    param.mul_(1.0 - s_.lr * s_.weight_decay);
-    m_.mul_(s_.beta1).add_(grad, 1.0 - s_.beta1);
-    v_.mul_(s_.beta2).addcmul_(grad, grad, 1.0 - s_.beta2);
-    const double bias1 = 1.0 - std::pow(s_.beta1, double(t_));
-    const double bias2_sqrt = std::sqrt(1.0 - std::pow(s_.beta2, double(t_)));
-    at::Tensor denom = (v_.sqrt() / bias2_sqrt).add_(s_.eps);
-    param.addcdiv_(m_, denom, -s_.lr / bias1);
-  }
-
- private:
-  const OptimizerSettings& s_;
-  at::Tensor m_, v_;
-  int64_t t_ = 0;
 };
 
 at::Tensor expand_pair(const at::Tensor& per_pair) { return per_pair.unsqueeze(-1).unsqueeze(-1); }
@@ -142,17 +139,30 @@ Solution optimize(const Problem& p, const OptimizerSettings& s) {
   Projection proj(acts, K, s);
   at::Tensor v = torch::zeros({n, K, C}, opts);
   AdamW adamw(v, s);
+  float* v_data = proj.fused() ? v.data_ptr<float>() : nullptr;
+  const ChannelBlockUpdate update_block = [&](int64_t row, int64_t c0, int64_t c1,
+                                              const float* row_grad) {
+    for (int64_t k = 0; k < K; ++k)
+      adamw.update(v_data, row_grad + k * C + c0, (row * K + k) * C + c0, c1 - c0);
+  };
+  at::Tensor z = proj.project(v);
   for (int it = 0; it < s.iterations; ++it) {
-    at::Tensor prob = torch::sigmoid(proj.forward(v));
+    at::Tensor prob = torch::sigmoid(proj.to_grid(z));
     at::Tensor grid_grad = s.mode == Mode::Reference ? at::sigmoid_backward(coef, prob)
                                                       : torch::addcmul(offset, prob, coef);
     // Saturated pixels give subnormal gradients; the CPU kernels flush them (flush_subnormals.h).
-    adamw.step(v, proj.backward(grid_grad));
+    if (proj.fused()) {
+      adamw.begin_step();
+      z = proj.step(grid_grad, v, update_block);
+    } else {
+      adamw.step(v, proj.backward(grid_grad));
+      z = proj.project(v);
+    }
   }
 
   Solution out;
   out.vectors = v;
-  at::Tensor logits = proj.forward(v);
+  at::Tensor logits = proj.to_grid(z);
   out.logits = logits;
   if (s.mode == Mode::Reference) {
     at::Tensor prob = torch::sigmoid(logits);
@@ -174,6 +184,7 @@ int64_t bytes_per_row(int64_t C, int64_t h, int64_t w, int64_t K, int64_t H, int
     floats += C * std::min(h, gh) * std::min(w, gw);    // resized once where the grid shrinks
   floats += K * (4 * grid + 3 * hw + h * gw + gh * w);  // target, coefficients, temporaries
   floats += K * 5 * C;                                  // V, moments, gradient, denominator
+  floats += K * 8 * std::min(h, gh) * std::min(w, gw);  // the fused iteration's partial sums
   int64_t doubles = K * (2 * H * W + 2 * grid);         // masks while targets are made
   return 4 * floats + 8 * doubles;
 }

@@ -47,15 +47,16 @@ struct Operands {
   int64_t K, C, hw;
 };
 
-// z[k, j0:j1] = sum_c v[k, c] a[c, j0:j1] for KB concepts (v rows C apart, z rows hw apart).
+// z[k, j0:j1] += sum_{c in [cb, ce)} v[k, c] a[c, j0:j1] for KB concepts (v rows C apart,
+// z rows hw apart).
 template <int KB>
 LOCE_ALWAYS_INLINE void project_chunk(const float* a, const float* v, float* z, int64_t C,
-                                      int64_t hw, int64_t j0, int64_t j1) {
+                                      int64_t hw, int64_t j0, int64_t j1, int64_t cb,
+                                      int64_t ce) {
   constexpr int RB = kProjectRows;
   const int64_t jv = j0 + (j1 - j0) / kLanes * kLanes;
-  for (int k = 0; k < KB; ++k) std::memset(z + k * hw + j0, 0, sizeof(float) * (j1 - j0));
-  int64_t c0 = 0;
-  for (; c0 + RB <= C; c0 += RB) {
+  int64_t c0 = cb;
+  for (; c0 + RB <= ce; c0 += RB) {
     float w[KB][RB];
     for (int k = 0; k < KB; ++k)
       for (int c = 0; c < RB; ++c) w[k][c] = v[k * C + c0 + c];
@@ -76,7 +77,7 @@ LOCE_ALWAYS_INLINE void project_chunk(const float* a, const float* v, float* z, 
         z[k * hw + j] = s;
       }
   }
-  for (; c0 < C; ++c0)
+  for (; c0 < ce; ++c0)
     for (int k = 0; k < KB; ++k) {
       const float w = v[k * C + c0];
       for (int64_t j = j0; j < j1; ++j) z[k * hw + j] += w * a[c0 * hw + j];
@@ -140,14 +141,16 @@ LOCE_ALWAYS_INLINE void for_concept_blocks(int64_t K, const Block& block) {
   for (int64_t k0 = 0; k0 < K; k0 += Max) run_block<Max>(std::min<int64_t>(Max, K - k0), k0, block);
 }
 
-// Columns [j0, j1) of one row's projections.
+// Columns [j0, j1) of one row's projections, summed over channels [c0, c1) into z (rows hw
+// apart, K of them).
 struct ProjectBlock {
   const Operands& o;
-  int64_t row, j0, j1;
+  int64_t row, j0, j1, c0, c1;
+  float* z;
   template <int KB>
   LOCE_ALWAYS_INLINE void run(int64_t k0) const {
-    project_chunk<KB>(o.a + row * o.C * o.hw, o.x + (row * o.K + k0) * o.C,
-                      o.out + (row * o.K + k0) * o.hw, o.C, o.hw, j0, j1);
+    project_chunk<KB>(o.a + row * o.C * o.hw, o.x + (row * o.K + k0) * o.C, z + k0 * o.hw, o.C,
+                      o.hw, j0, j1, c0, c1);
   }
 };
 
@@ -181,8 +184,10 @@ LOCE_CPU_CLONES void project_items(const Operands& o, int64_t width, int64_t fir
   const int64_t chunks = ceil_div(o.hw, width);
   for (int64_t item = first; item < last; ++item) {
     const int64_t row = item / chunks, j0 = (item % chunks) * width;
-    for_concept_blocks<kMaxProjectConcepts>(o.K,
-                                            ProjectBlock{o, row, j0, std::min(j0 + width, o.hw)});
+    const int64_t j1 = std::min(j0 + width, o.hw);
+    float* z = o.out + row * o.K * o.hw;
+    for (int64_t k = 0; k < o.K; ++k) std::memset(z + k * o.hw + j0, 0, sizeof(float) * (j1 - j0));
+    for_concept_blocks<kMaxProjectConcepts>(o.K, ProjectBlock{o, row, j0, j1, 0, o.C, z});
   }
 }
 
@@ -193,6 +198,39 @@ LOCE_CPU_CLONES void back_project_items(const Operands& o, int64_t first, int64_
     const int64_t row = item / blocks, c0 = (item % blocks) * kChannelBlock;
     for_concept_blocks<kMaxBackConcepts>(
         o.K, BackProjectBlock{o, row, c0, std::min(c0 + kChannelBlock, o.C)});
+  }
+}
+
+// The fused iteration. Each row's channels are cut into kFusedParts parts of whole blocks of
+// kFusedBlock channels; a work item is one part of one row and sums its channels' share of Z
+// into a partial sum of its own. The blocks' order inside a part, the parts and their final sum
+// are fixed by the shapes, so Z does not depend on the thread count.
+constexpr int64_t kFusedBlock = 16;  // channels whose activations (400 KB at 64x100) stay in L2
+constexpr int64_t kFusedParts = 8;
+
+struct FusedOperands {
+  Operands back;     // A, R, G
+  Operands project;  // A, V (x), partial sums (out: [n, parts, K, hw])
+  int64_t parts;
+  const ChannelBlockUpdate* update;
+};
+
+LOCE_CPU_CLONES void fused_items(const FusedOperands& f, int64_t first, int64_t last) {
+  FlushSubnormals flush;
+  const int64_t K = f.back.K, C = f.back.C, hw = f.back.hw;
+  const int64_t blocks = ceil_div(C, kFusedBlock);
+  for (int64_t item = first; item < last; ++item) {
+    const int64_t row = item / f.parts, part = item % f.parts;
+    float* z = f.project.out + item * K * hw;
+    std::memset(z, 0, sizeof(float) * K * hw);
+    for (int64_t b = part * blocks / f.parts; b < (part + 1) * blocks / f.parts; ++b) {
+      const int64_t c0 = b * kFusedBlock, c1 = std::min(c0 + kFusedBlock, C);
+      for_concept_blocks<kMaxBackConcepts>(K, BackProjectBlock{f.back, row, c0, c1});
+      (*f.update)(row, c0, c1, f.back.out + row * K * C);
+      for (int64_t j0 = 0; j0 < hw; j0 += kColumnChunk)
+        for_concept_blocks<kMaxProjectConcepts>(
+            K, ProjectBlock{f.project, row, j0, std::min(j0 + kColumnChunk, hw), c0, c1, z});
+    }
   }
 }
 
@@ -236,6 +274,43 @@ at::Tensor back_project_rows(const at::Tensor& activations, const at::Tensor& gr
   parallel_ranges(n * ceil_div(C, kChannelBlock),
                   [&](int64_t first, int64_t last) { back_project_items(o, first, last); });
   return g;
+}
+
+at::Tensor back_project_update_project(const at::Tensor& activations,
+                                      const at::Tensor& grid_gradients, const at::Tensor& vectors,
+                                      const ChannelBlockUpdate& update) {
+  check_shapes(activations, grid_gradients, activations.size(2), "gradients");
+  check_shapes(activations, vectors, activations.size(1), "vectors");
+  use_stream(RowProductKernel::StreamCpu, activations);  // float32 CPU only
+  LOCE_CHECK(vectors.is_contiguous() && vectors.scalar_type() == at::kFloat && vectors.is_cpu() &&
+                 vectors.size(1) == grid_gradients.size(1),
+             "row products: the fused iteration updates contiguous float32 CPU vectors, got ",
+             vectors.sizes(), " ", vectors.scalar_type(), " for gradients ", grid_gradients.sizes());
+  const at::Tensor a = activations.contiguous(), r = grid_gradients.contiguous().to(at::kFloat);
+  const int64_t n = a.size(0), C = a.size(1), hw = a.size(2), K = r.size(1);
+  const int64_t parts = std::min(kFusedParts, ceil_div(C, kFusedBlock));
+  at::Tensor g = torch::empty({n, K, C}, a.options());
+  at::Tensor partial = torch::empty({n, parts, K, hw}, a.options());
+  const float* ap = a.data_ptr<float>();
+  const FusedOperands f{{ap, r.data_ptr<float>(), g.data_ptr<float>(), K, C, hw},
+                        {ap, vectors.data_ptr<float>(), partial.data_ptr<float>(), K, C, hw},
+                        parts,
+                        &update};
+  parallel_ranges(n * parts, [&](int64_t first, int64_t last) { fused_items(f, first, last); });
+  // Z = the parts' partial sums added in part order.
+  at::Tensor z = torch::empty({n, K, hw}, a.options());
+  const float* p = partial.data_ptr<float>();
+  float* zp = z.data_ptr<float>();
+  const int64_t per_row = K * hw;
+  parallel_ranges(n * per_row, [&](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i) {
+      const float* src = p + (i / per_row) * parts * per_row + i % per_row;
+      float sum = src[0];
+      for (int64_t q = 1; q < parts; ++q) sum += src[q * per_row];
+      zp[i] = sum;
+    }
+  }, int64_t(1) << 15);
+  return z;
 }
 
 }  // namespace loce::embedding

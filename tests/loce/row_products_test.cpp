@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <string>
 
 #include "loce/axis_resize.h"
 #include "loce/resize_matrices.h"
@@ -139,4 +140,49 @@ TEST(AxisResize, ResultsDoNotDependOnTheThreadCount) {
   EXPECT_LT(relative_error(last1, torch::matmul(x.to(torch::kFloat64),
                                                 bilinear_matrix(128, 100).t())),
             1e-6);
+}
+
+TEST(RowProducts, FusedIterationEqualsTheSeparateProducts) {
+  ThreadCount restore;
+  torch::manual_seed(17);
+  // C: less than one channel block, blocks and a remainder, more blocks than parts; K: one,
+  // one concept block of each kernel, several.
+  for (int64_t K : {1, 5, 7}) {
+    for (auto [C, hw] : {std::pair<int64_t, int64_t>{9, 40}, {37, 1100}, {300, 130}}) {
+      at::Tensor a = torch::randn({2, C, hw}), r = torch::randn({2, K, hw});
+      at::Tensor v0 = torch::randn({2, K, C});
+      // The update: a plain gradient step, so the expected vectors are easy to write down.
+      const at::Tensor want_v = v0 - 0.1 * back_project_rows(a, r, RowProductKernel::Bmm);
+      const at::Tensor want_z =
+          torch::bmm(want_v.to(torch::kFloat64), a.to(torch::kFloat64));
+      at::Tensor first_z;
+      for (int threads : {1, 2, 3}) {
+        at::set_num_threads(threads);
+        at::Tensor v = v0.clone();
+        float* vp = v.data_ptr<float>();
+        at::Tensor z = back_project_update_project(
+            a, r, v, [&](int64_t row, int64_t c0, int64_t c1, const float* g) {
+              for (int64_t k = 0; k < K; ++k)
+                for (int64_t c = c0; c < c1; ++c) vp[(row * K + k) * C + c] -= 0.1f * g[k * C + c];
+            });
+        const std::string where = "K " + std::to_string(K) + " C " + std::to_string(C) +
+                                  " hw " + std::to_string(hw) + " threads " +
+                                  std::to_string(threads);
+        EXPECT_TRUE(torch::allclose(v, want_v, 1e-4, 1e-5)) << where;
+        EXPECT_LT(relative_error(z, want_z), 1e-6) << where;
+        if (threads == 1) first_z = z;
+        else EXPECT_TRUE(torch::equal(z, first_z)) << where;
+      }
+    }
+  }
+}
+
+TEST(RowProducts, FusedIterationTakesFloat32CpuVectorsOnly) {
+  at::Tensor a = torch::randn({1, 4, 8}), r = torch::randn({1, 2, 8});
+  const ChannelBlockUpdate none = [](int64_t, int64_t, int64_t, const float*) {};
+  EXPECT_THROW(back_project_update_project(a, r, torch::zeros({1, 2, 4}, torch::kFloat64), none),
+               std::exception);
+  EXPECT_THROW(back_project_update_project(a, r, torch::zeros({1, 3, 4}), none), std::exception);
+  EXPECT_THROW(back_project_update_project(a.to(torch::kFloat64), r, torch::zeros({1, 2, 4}), none),
+               std::exception);
 }
