@@ -2,8 +2,9 @@
 // The batched LoCE optimiser: every pair of a chunk is one tensor problem. Rows carry
 // activations (an image, or one pair's own activations), slots carry the concepts of a row, so
 // V is [n, K, C], the logits of all pairs are one batched product bmm(V, A), the loss is per
-// pair, and AdamW updates the whole V with a few fused tensor operations. No loop over pairs, no
-// host synchronisation inside the iterations.
+// pair, and AdamW updates the whole V with a few tensor operations (on CPU float32, block by
+// block of channels inside one pass over the activations: row_products.h). No loop over pairs,
+// no host synchronisation inside the iterations.
 #include <cstdint>
 
 #include <ATen/Tensor.h>
