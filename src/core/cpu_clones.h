@@ -1,4 +1,6 @@
 #pragma once
+#include <ATen/Tensor.h>
+
 // LOCE_CPU_CLONES before a function compiles it three times, for AVX-512 (x86-64-v4), AVX2
 // (x86-64-v3) and the baseline, and lets the loader pick the best one for the CPU it runs on
 // (GCC's target_clones). For the few hand-written CPU loops that LibTorch has no fused operation
@@ -13,3 +15,10 @@
 // Before a short fixed-length loop: GCC would unroll it completely and then fail to vectorise
 // the straight-line code; kept as a loop, its vectoriser handles it.
 #define LOCE_NO_UNROLL _Pragma("GCC unroll 1")
+
+namespace loce {
+// The tensors those loops read: float32 in CPU memory (others take LibTorch's operations).
+inline bool cpu_loops_take(const at::Tensor& t) {
+  return t.is_cpu() && t.scalar_type() == at::kFloat;
+}
+}  // namespace loce

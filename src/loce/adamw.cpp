@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/cpu_clones.h"
 #include "core/error.h"
 
 namespace loce::embedding {
@@ -27,7 +28,7 @@ void AdamW::step(at::Tensor& param, const at::Tensor& grad) {
 }
 
 void AdamW::update(float* param, const float* grad, int64_t offset, int64_t count) const {
-  LOCE_CHECK(m_.is_cpu() && m_.scalar_type() == at::kFloat && offset >= 0 &&
+  LOCE_CHECK(cpu_loops_take(m_) && offset >= 0 &&
                  offset + count <= m_.numel(),
              "AdamW: piecewise update of elements ", offset, "..", offset + count, " of ",
              m_.numel(), " (", m_.scalar_type(), " on ", m_.device().str(), ")");

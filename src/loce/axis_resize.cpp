@@ -45,8 +45,6 @@ constexpr int64_t kSerialWork = int64_t(1) << 16;
 
 int64_t grain(int64_t work_per_item) { return kSerialWork / std::max<int64_t>(1, work_per_item); }
 
-bool loops_take(const at::Tensor& x) { return x.is_cpu() && x.scalar_type() == at::kFloat; }
-
 // dst[r, i] = sum_t weight[t, i] * src[r, index[t, i]] for rows [first, last); the inner loops
 // run over the outputs, as gathers where the CPU has them.
 LOCE_CPU_CLONES void resize_rows(const float* src, float* dst, int64_t in, int64_t out,
@@ -73,7 +71,7 @@ at::Tensor AxisResize::last_axis(const at::Tensor& x) const {
              " is not ", in_);
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
   shape.back() = out_;
-  if (!loops_take(x)) return torch::matmul(x, dense_.to(x.device(), x.scalar_type()).t());  // no copy when they match
+  if (!cpu_loops_take(x)) return torch::matmul(x, dense_.to(x.device(), x.scalar_type()).t());  // no copy when they match
   const at::Tensor src = x.contiguous();
   at::Tensor dst = torch::empty(shape, x.options());
   const float* s = src.data_ptr<float>();
@@ -88,7 +86,7 @@ at::Tensor AxisResize::middle_axis(const at::Tensor& x) const {
   LOCE_CHECK(x.dim() == 3 && x.size(1) == in_, "axis resize: middle axis of ", x.sizes(),
              " is not ", in_);
   const int64_t m = x.size(0), c = x.size(2);
-  if (!loops_take(x)) return torch::matmul(dense_.to(x.device(), x.scalar_type()), x);
+  if (!cpu_loops_take(x)) return torch::matmul(dense_.to(x.device(), x.scalar_type()), x);
   const at::Tensor src = x.contiguous();
   at::Tensor dst = torch::empty({m, out_, c}, x.options());
   const float* s = src.data_ptr<float>();

@@ -30,7 +30,7 @@ at::Tensor finite_rows(const at::Tensor& x) {
   LOCE_CHECK(x.dim() >= 1, "finite_rows: a tensor with rows expected, got ", x.sizes());
   const int64_t n = x.size(0);
   if (x.numel() == 0) return torch::ones({n}, x.options().dtype(torch::kBool));
-  if (!x.is_cpu() || x.scalar_type() != at::kFloat)
+  if (!cpu_loops_take(x))
     return torch::isfinite(x.reshape({n, -1})).all(1);
   const at::Tensor bits = x.contiguous().view(at::kInt);
   const auto* p = reinterpret_cast<const uint32_t*>(bits.data_ptr<int32_t>());

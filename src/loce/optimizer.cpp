@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 
+#include "core/cpu_clones.h"
 #include "core/error.h"
 #include "loce/adamw.h"
 #include "loce/axis_resize.h"
@@ -54,7 +55,7 @@ class Projection {
   }
 
   // The fused CPU iteration (row_products.h) applies where the streaming kernels do.
-  bool fused() const { return a_.is_cpu() && a_.scalar_type() == at::kFloat; }
+  bool fused() const { return cpu_loops_take(a_); }
 
   // V [n, K, C] -> Z on the projection grid [n, K, ph * pw].
   at::Tensor project(const at::Tensor& v) const { return project_rows(a_, v); }

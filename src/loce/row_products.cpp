@@ -235,7 +235,7 @@ LOCE_CPU_CLONES void fused_items(const FusedOperands& f, int64_t first, int64_t 
 }
 
 bool use_stream(RowProductKernel kernel, const at::Tensor& a) {
-  const bool float32_cpu = a.is_cpu() && a.scalar_type() == at::kFloat;
+  const bool float32_cpu = cpu_loops_take(a);
   if (kernel == RowProductKernel::StreamCpu)
     LOCE_CHECK(float32_cpu, "row products: the streaming kernels take float32 CPU tensors, got ",
                a.scalar_type(), " on ", a.device().str());
@@ -282,7 +282,7 @@ at::Tensor back_project_update_project(const at::Tensor& activations,
   check_shapes(activations, grid_gradients, activations.size(2), "gradients");
   check_shapes(activations, vectors, activations.size(1), "vectors");
   use_stream(RowProductKernel::StreamCpu, activations);  // float32 CPU only
-  LOCE_CHECK(vectors.is_contiguous() && vectors.scalar_type() == at::kFloat && vectors.is_cpu() &&
+  LOCE_CHECK(vectors.is_contiguous() && cpu_loops_take(vectors) &&
                  vectors.size(1) == grid_gradients.size(1),
              "row products: the fused iteration updates contiguous float32 CPU vectors, got ",
              vectors.sizes(), " ", vectors.scalar_type(), " for gradients ", grid_gradients.sizes());
