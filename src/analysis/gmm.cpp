@@ -219,7 +219,7 @@ void GaussianMixture::set_shift(const at::Tensor& x_local) {
   shift_ = s / n.item<double>();
 }
 
-at::Tensor GaussianMixture::mahalanobis_full(const at::Tensor& xc) const {
+at::Tensor GaussianMixture::mahalanobis_full(const at::Tensor& xc, const at::Tensor& log_norm) const {
   // y = (x - mu) P for all components at once, P stacked as [d, k*d], in column blocks: block
   // [s, e) of every component needs only rows [0, e) of P (upper triangular).
   const auto wd = xc.scalar_type();
@@ -237,15 +237,57 @@ at::Tensor GaussianMixture::mahalanobis_full(const at::Tensor& xc) const {
     blocks.push_back({e, e - s, P.permute({0, 2, 1}).reshape({k * (e - s), e}).to(wd).contiguous(),
                       mP.narrow(1, s, e - s).reshape({k * (e - s)}).to(wd)});
   }
+  // Block b of the points x for components [j0, j0 + count): [t, count] squared norms.
+  auto block_terms = [&](const at::Tensor& x, const Block& b, int64_t j0, int64_t count) {
+    const int64_t w = b.width;
+    at::Tensor y = matmul_nt(x.narrow(1, 0, b.end), b.Pt.narrow(0, j0 * w, count * w))
+                       .sub_(b.mP.narrow(0, j0 * w, count * w));
+    return y.square_().view({x.size(0), count, w}).sum(-1, false, torch::kFloat64);
+  };
+  // The blocks add non-negative terms, so a partial sum bounds the log-probability from above.
+  // A component whose bound lies kNegligible below the row's best complete log-probability has
+  // responsibility exp(-kNegligible) = 0 in float64 (exp underflows below -745.2) and adds
+  // exactly 0 to the row's log-sum-exp, so its remaining blocks are skipped: the E-step's
+  // responsibilities, log-likelihood and predictions are those of the complete sums, at a
+  // fraction of the work when concepts are apart. Such an entry keeps its partial sum. The
+  // gathers this takes suit the CPU; other devices compute every block.
+  constexpr double kNegligible = 800;
+  const bool prune = options_.skip_negligible && xc.is_cpu() && k > 1 && blocks.size() > 1;
   at::Tensor maha = torch::zeros({n, k}, xc.options().dtype(torch::kFloat64));
-  const int64_t rows = em_tile_rows(k, d);
+  // Pruning keeps one block of terms at a time: [rows, k * kColumnBlock] instead of [rows, k * d].
+  const int64_t rows = em_tile_rows(k, prune ? kColumnBlock : d);
   for (int64_t r = 0; r < n; r += rows) {
     const int64_t t = std::min(rows, n - r);
     at::Tensor x = xc.narrow(0, r, t);
     at::Tensor acc = maha.narrow(0, r, t);
-    for (const Block& b : blocks) {
-      at::Tensor y = matmul_nt(x.narrow(1, 0, b.end), b.Pt).sub_(b.mP);
-      acc += y.square_().view({t, k, b.width}).sum(-1, false, torch::kFloat64);
+    if (!prune) {
+      for (const Block& b : blocks) acc += block_terms(x, b, 0, k);
+      continue;
+    }
+    // The first block, cheap (its rows of P are few), for every component: the component it
+    // favours is each row's guess at the best, which is completed first.
+    acc += block_terms(x, blocks[0], 0, k);
+    at::Tensor guess = (acc * -0.5 + log_norm).argmax(1);
+    for (int64_t j = 0; j < k; ++j) {
+      at::Tensor mine = guess.eq(j).nonzero().squeeze(1);
+      if (mine.numel() == 0) continue;
+      at::Tensor xj = x.index_select(0, mine);
+      at::Tensor sum = torch::zeros({mine.size(0)}, acc.options());
+      for (size_t b = 1; b < blocks.size(); ++b) sum += block_terms(xj, blocks[b], j, 1).squeeze(1);
+      acc.select(1, j).index_add_(0, mine, sum);
+    }
+    const at::Tensor floor =
+        acc.gather(1, guess.unsqueeze(1)).squeeze(1) * -0.5 + log_norm.index_select(0, guess) -
+        kNegligible;
+    // The other components, block by block, while a row's bound stays above the floor.
+    for (int64_t j = 0; j < k; ++j) {
+      at::Tensor live = guess.ne(j).nonzero().squeeze(1);
+      for (size_t b = 1; b < blocks.size() && live.numel() > 0; ++b) {
+        at::Tensor mj = acc.select(1, j);
+        mj.index_add_(0, live, block_terms(x.index_select(0, live), blocks[b], j, 1).squeeze(1));
+        const at::Tensor bound = mj.index_select(0, live) * -0.5 + log_norm[j];
+        live = live.masked_select(bound.ge(floor.index_select(0, live)));
+      }
     }
   }
   return maha;
@@ -260,8 +302,8 @@ at::Tensor GaussianMixture::weighted_log_prob(const at::Tensor& x) const {
   at::Tensor log_det;  // [k] log det P
   switch (options_.covariance_type) {
     case CovarianceType::Full: {
-      maha = mahalanobis_full(xc);
       log_det = precisions_cholesky_.diagonal(0, -2, -1).log().sum(-1);
+      maha = mahalanobis_full(xc, log_det + weights_.log() - 0.5 * d * kLog2Pi);
       break;
     }
     case CovarianceType::Diag: {

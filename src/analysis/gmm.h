@@ -22,7 +22,10 @@
 // ~1e-6 relative accuracy of the log-likelihood. The M-step statistics stay float64: a
 // component with fewer points than dimensions has a singular scatter matrix, which float32
 // rounding would push below reg_covar. Skipping rows whose responsibility is exactly 0 makes
-// them cost about N d^2 in total on separated concepts.
+// them cost about N d^2 in total on separated concepts. The E-step likewise completes a
+// point's Mahalanobis term only for the components whose responsibility can still differ from
+// 0 in float64: with separated concepts one in k (20000 x 1024 LoCEs, k 5: 1.3 -> 0.6 s per
+// E-step on 2 cores), with identical results.
 //
 // Distributed: each rank passes only its own points. The E-step is local; N_k, sum x,
 // sum x x^T and the log-likelihood are summed over ranks before the M-step, so every rank holds
@@ -56,6 +59,10 @@ struct GmmOptions {
   GmmInit init = GmmInit::KMeans;
   uint64_t seed = 0;
   bool mixed_precision = false;
+  // Full covariances on CPU: stop forming a point's Mahalanobis term for a component once its
+  // responsibility is certain to be 0 in float64 (see mahalanobis_full). Same results; off
+  // only for comparisons.
+  bool skip_negligible = true;
 };
 
 class GaussianMixture {
@@ -108,7 +115,8 @@ class GaussianMixture {
   Run run_em(const at::Tensor& x_local, at::Tensor weights, at::Tensor means,
              at::Tensor covariances) const;
   at::Tensor weighted_log_prob(const at::Tensor& x) const;  // [n, k] float64
-  at::Tensor mahalanobis_full(const at::Tensor& xc) const;   // [n, k] float64, centred points
+  // [n, k] float64 for centred points; log_norm [k]: the log-probability is -maha / 2 + log_norm.
+  at::Tensor mahalanobis_full(const at::Tensor& xc, const at::Tensor& log_norm) const;
   void set_parameters(const Run& run);
   void check_points(const at::Tensor& x_local) const;
   void set_shift(const at::Tensor& x_local);

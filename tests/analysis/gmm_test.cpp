@@ -168,6 +168,41 @@ TEST(Gmm, TriangularBlocksGiveTheFullProduct) {
   EXPECT_LT(max_abs(g.covariances(), g.covariances().transpose(1, 2)), 1e-12);
 }
 
+TEST(Gmm, SkippingNegligibleComponentsChangesNothing) {
+  // d = 300 (column blocks 128, 128, 44). Blob 2 lies far from blobs 0 and 1, whose points
+  // the E-step settles after a block or two; blobs 0 and 1 overlap, and in the first
+  // iterations their points' responsibilities are split (later the components specialise).
+  torch::manual_seed(11);
+  const int64_t d = 300, n = 3000;
+  at::Tensor centres = torch::randn({3, d}, torch::kFloat64) * 2;
+  centres[1] = centres[0] + torch::randn({d}, torch::kFloat64) * 0.05;
+  centres[2] *= 3;
+  at::Tensor y = torch::arange(n, torch::kInt64) % 3;
+  at::Tensor x = centres.index_select(0, y) + torch::randn({n, d}, torch::kFloat64) * 1.5;
+  at::Tensor w0 = torch::full({3}, 1.0 / 3, torch::kFloat64);
+  at::Tensor m0 = centres + 0.1 * torch::randn({3, d}, torch::kFloat64);
+  at::Tensor c0 = (torch::eye(d, torch::kFloat64) * 2.25).expand({3, d, d}).contiguous();
+  GmmOptions o;
+  o.n_components = 3;
+  o.max_iter = 2;
+  o.skip_negligible = true;
+  GaussianMixture skipping(o);
+  skipping.fit_from(x, w0, m0, c0);
+  o.skip_negligible = false;
+  GaussianMixture complete(o);
+  complete.fit_from(x, w0, m0, c0);
+
+  EXPECT_EQ(skipping.n_iter(), complete.n_iter());
+  at::Tensor p = skipping.predict_proba(x), q = complete.predict_proba(x);
+  EXPECT_LT(max_abs(p, q), 1e-9);
+  EXPECT_TRUE(torch::equal(skipping.predict(x), complete.predict(x)));
+  EXPECT_NEAR(skipping.score(x), complete.score(x), 1e-9 * std::abs(complete.score(x)));
+  EXPECT_LT(max_abs(skipping.means(), complete.means()), 1e-9);
+  // Both kinds of rows are there: exact zeros, and split responsibilities.
+  EXPECT_GT(q.eq(0).sum().item<int64_t>(), n / 2);
+  EXPECT_GT((q.gt(1e-6) & q.lt(1 - 1e-6)).sum().item<int64_t>(), 10);
+}
+
 TEST(Gmm, BadInputIsAClearError) {
   GmmOptions o;
   o.n_components = 5;
