@@ -3,11 +3,22 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <mutex>
 
 #include "core/error.h"
 
 namespace loce::h5 {
 namespace {
+
+// Training reads the cache on a background thread (data/batch_prefetcher.h) while the main
+// thread writes curves and checkpoints. HDF5 takes calls from several threads only when built
+// with its thread-safety option (Debian's and Ubuntu's packages are; many cluster builds are
+// not), so every entry point of this file holds one process-wide lock. Recursive, as entry
+// points call one another (and Handle::reset on the way out).
+std::unique_lock<std::recursive_mutex> serialized() {
+  static std::recursive_mutex m;
+  return std::unique_lock<std::recursive_mutex>(m);
+}
 
 // Silence HDF5's stack dumps once: we report errors ourselves, in one line.
 struct Quiet {
@@ -163,6 +174,7 @@ Handle& Handle::operator=(Handle&& o) noexcept {
 }
 
 void Handle::reset() {
+  const auto lock = serialized();
   if (id_ < 0) return;
   switch (kind_) {
     case Kind::File: H5Fclose(id_); break;
@@ -177,6 +189,7 @@ void Handle::reset() {
 }
 
 File File::create(const std::string& path) {
+  const auto lock = serialized();
   quiet();
   File f;
   f.path_ = path;
@@ -187,6 +200,7 @@ File File::create(const std::string& path) {
 }
 
 File File::open(const std::string& path, bool writable) {
+  const auto lock = serialized();
   quiet();
   if (!std::filesystem::exists(path)) bad_input(path, ": file not found");
   File f;
@@ -197,9 +211,13 @@ File File::open(const std::string& path, bool writable) {
   return f;
 }
 
-void File::flush() { H5Fflush(h_.id(), H5F_SCOPE_LOCAL); }
+void File::flush() {
+  const auto lock = serialized();
+  H5Fflush(h_.id(), H5F_SCOPE_LOCAL);
+}
 
 bool exists(const File& f, const std::string& path) {
+  const auto lock = serialized();
   quiet();
   if (path == "/" || path.empty()) return true;
   // Walk the path so that a missing intermediate group is "false", not an error.
@@ -214,6 +232,7 @@ bool exists(const File& f, const std::string& path) {
 }
 
 void write_tensor(File& f, const std::string& path, const at::Tensor& tensor, bool compress) {
+  const auto lock = serialized();
   at::Tensor t = tensor.contiguous().cpu();
   hid_t mt = native_type(t.scalar_type());
   make_parents(f, path);
@@ -236,6 +255,7 @@ void write_tensor(File& f, const std::string& path, const at::Tensor& tensor, bo
 }
 
 std::vector<int64_t> shape(const File& f, const std::string& path) {
+  const auto lock = serialized();
   Handle ds = open_dataset(f, path);
   Handle space(H5Dget_space(ds.id()), Handle::Kind::Dataspace);
   int rank = H5Sget_simple_extent_ndims(space.id());
@@ -245,11 +265,13 @@ std::vector<int64_t> shape(const File& f, const std::string& path) {
 }
 
 at::Tensor read_tensor(const File& f, const std::string& path) {
+  const auto lock = serialized();
   auto dims = shape(f, path);
   return dims.empty() ? read_rows(f, path, 0, 1).reshape({}) : read_rows(f, path, 0, dims[0]);
 }
 
 at::Tensor read_rows(const File& f, const std::string& path, int64_t first, int64_t count) {
+  const auto lock = serialized();
   Handle ds = open_dataset(f, path);
   Handle type(H5Dget_type(ds.id()), Handle::Kind::Datatype);
   at::ScalarType st = scalar_type_of(type.id(), where(f, path));
@@ -283,6 +305,7 @@ at::Tensor read_rows(const File& f, const std::string& path, int64_t first, int6
 Writer::Writer(File& f, const std::string& path, at::ScalarType dtype, std::vector<int64_t> dims,
                int64_t chunk_rows, int gzip_level)
     : where_(where(f, path)), dtype_(dtype), dims_(dims.begin(), dims.end()) {
+  const auto lock = serialized();
   LOCE_CHECK(!dims.empty(), where_, ": a row writer needs at least one dimension");
   make_parents(f, path);
   remove_if_exists(f, path);
@@ -306,6 +329,7 @@ Writer::Writer(File& f, const std::string& path, at::ScalarType dtype, std::vect
 }
 
 void Writer::write_rows(int64_t first_row, const at::Tensor& rows) {
+  const auto lock = serialized();
   at::Tensor t = rows.to(torch::kCPU, dtype_).contiguous();
   LOCE_CHECK(t.dim() == int64_t(dims_.size()), where_, ": rank mismatch in write_rows");
   std::vector<hsize_t> start(dims_.size(), 0), cnt(dims_);
@@ -325,6 +349,7 @@ void Writer::write_rows(int64_t first_row, const at::Tensor& rows) {
 }
 
 void write_strings(File& f, const std::string& path, const std::vector<std::string>& values) {
+  const auto lock = serialized();
   make_parents(f, path);
   remove_if_exists(f, path);
   hsize_t n = values.size();
@@ -341,6 +366,7 @@ void write_strings(File& f, const std::string& path, const std::vector<std::stri
 }
 
 std::vector<std::string> read_strings(const File& f, const std::string& path) {
+  const auto lock = serialized();
   Handle ds = open_dataset(f, path);
   Handle type(H5Dget_type(ds.id()), Handle::Kind::Datatype);
   if (H5Tget_class(type.id()) != H5T_STRING) bad_input(where(f, path), ": not a string dataset");
@@ -369,6 +395,7 @@ std::vector<std::string> read_strings(const File& f, const std::string& path) {
 }
 
 void set_attr(File& f, const std::string& path, const std::string& name, const std::string& v) {
+  const auto lock = serialized();
   Handle type = vlen_string_type();
   Handle space(H5Screate(H5S_SCALAR), Handle::Kind::Dataspace);
   const char* p = v.c_str();
@@ -376,17 +403,20 @@ void set_attr(File& f, const std::string& path, const std::string& name, const s
 }
 
 void set_attr(File& f, const std::string& path, const std::string& name, int64_t v) {
+  const auto lock = serialized();
   Handle space(H5Screate(H5S_SCALAR), Handle::Kind::Dataspace);
   write_attr(f, path, name, H5T_NATIVE_INT64, space.id(), &v);
 }
 
 void set_attr(File& f, const std::string& path, const std::string& name, double v) {
+  const auto lock = serialized();
   Handle space(H5Screate(H5S_SCALAR), Handle::Kind::Dataspace);
   write_attr(f, path, name, H5T_NATIVE_DOUBLE, space.id(), &v);
 }
 
 void set_attr(File& f, const std::string& path, const std::string& name,
               const std::vector<std::string>& v) {
+  const auto lock = serialized();
   Handle type = vlen_string_type();
   hsize_t n = v.size();
   Handle space(H5Screate_simple(1, &n, nullptr), Handle::Kind::Dataspace);
@@ -396,12 +426,14 @@ void set_attr(File& f, const std::string& path, const std::string& name,
 }
 
 bool has_attr(const File& f, const std::string& path, const std::string& name) {
+  const auto lock = serialized();
   if (!exists(f, path)) return false;
   Handle obj = open_object(f, path);
   return H5Aexists(obj.id(), name.c_str()) > 0;
 }
 
 std::string attr_string(const File& f, const std::string& path, const std::string& name) {
+  const auto lock = serialized();
   auto v = read_string_attr(f, path, name);
   if (v.size() != 1) bad_input(where(f, path), ": attribute '", name, "' is not a scalar string");
   return v[0];
@@ -409,10 +441,12 @@ std::string attr_string(const File& f, const std::string& path, const std::strin
 
 std::vector<std::string> attr_strings(const File& f, const std::string& path,
                                       const std::string& name) {
+  const auto lock = serialized();
   return read_string_attr(f, path, name);
 }
 
 int64_t attr_int(const File& f, const std::string& path, const std::string& name) {
+  const auto lock = serialized();
   Handle a = open_attr(f, path, name);
   int64_t v = 0;
   if (H5Aread(a.id(), H5T_NATIVE_INT64, &v) < 0)
@@ -421,6 +455,7 @@ int64_t attr_int(const File& f, const std::string& path, const std::string& name
 }
 
 double attr_double(const File& f, const std::string& path, const std::string& name) {
+  const auto lock = serialized();
   Handle a = open_attr(f, path, name);
   double v = 0;
   if (H5Aread(a.id(), H5T_NATIVE_DOUBLE, &v) < 0)

@@ -2,6 +2,14 @@
 
 #include <torch/torch.h>
 
+#ifdef LOCE_HAVE_CUDA
+#include <ATen/cuda/CUDAGeneratorImpl.h>
+#endif
+
+#include <limits>
+
+#include "core/error.h"
+
 namespace loce {
 
 uint64_t derive_seed(uint64_t seed, uint64_t rank, uint64_t stream) {
@@ -16,6 +24,20 @@ uint64_t derive_seed(uint64_t seed, uint64_t rank, uint64_t stream) {
 
 at::Generator make_generator(uint64_t seed, uint64_t rank, uint64_t stream) {
   return at::detail::createCPUGenerator(derive_seed(seed, rank, stream));
+}
+
+at::Generator device_generator(at::Generator& gen, const c10::Device& device) {
+  const uint64_t seed = uint64_t(
+      at::randint(std::numeric_limits<int64_t>::max(), {1}, gen, at::kLong).item<int64_t>());
+  if (device.is_cpu()) return at::detail::createCPUGenerator(seed);
+#ifdef LOCE_HAVE_CUDA
+  if (device.is_cuda()) {
+    at::Generator g = at::cuda::detail::createCUDAGenerator(device.index());
+    g.set_current_seed(seed);
+    return g;
+  }
+#endif
+  fail("no random generator for device ", device.str(), " in this build");
 }
 
 void seed_globals(uint64_t seed, uint64_t rank) {

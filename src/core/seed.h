@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include <ATen/core/Generator.h>
+#include <c10/core/Device.h>
 
 namespace loce {
 
@@ -12,6 +13,11 @@ uint64_t derive_seed(uint64_t seed, uint64_t rank, uint64_t stream = 0);
 
 // A CPU torch generator seeded with derive_seed(seed, rank, stream).
 at::Generator make_generator(uint64_t seed, uint64_t rank, uint64_t stream = 0);
+
+// A generator on `device` seeded by one draw from the CPU generator `gen`: large random tensors
+// (a batch's noise) are then drawn where they are used, still determined by `gen`. The CPU
+// gets a CPU generator; CUDA needs a build with LOCE_HAVE_CUDA.
+at::Generator device_generator(at::Generator& gen, const c10::Device& device);
 
 // Seeds torch's global generators (CPU and, where present, CUDA) for this rank.
 void seed_globals(uint64_t seed, uint64_t rank);

@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/seed.h"
+#include "core/to_device.h"
 
 namespace loce::data {
 
@@ -23,7 +25,7 @@ void check_images(const at::Tensor& x, const char* where) {
 at::Tensor per_sample(const at::Tensor& v, const at::Tensor& x) {
   std::vector<int64_t> shape(x.dim(), 1);
   shape[0] = v.size(0);
-  auto out = v.to(x.device()).view(shape);
+  auto out = to_device(v, x.device()).view(shape);
   return out.is_floating_point() ? out.to(x.scalar_type()) : out;
 }
 
@@ -80,7 +82,7 @@ at::Tensor crop_grid(const at::Tensor& boxes, int64_t in_h, int64_t in_w, int64_
   auto zero = at::zeros_like(top);
   auto row0 = at::stack({w / double(in_w), zero, (2.0 * left + w) / double(in_w) - 1.0}, 1);
   auto row1 = at::stack({zero, h / double(in_h), (2.0 * top + h) / double(in_h) - 1.0}, 1);
-  auto theta = at::stack({row0, row1}, 1).to(like.device(), like.scalar_type());
+  auto theta = to_device(at::stack({row0, row1}, 1).to(like.scalar_type()), like.device());
   return at::affine_grid_generator(theta, {boxes.size(0), channels, out_h, out_w}, false);
 }
 
@@ -95,8 +97,10 @@ at::Tensor to_unit_float(const at::Tensor& images_u8) {
 at::Tensor normalize(const at::Tensor& images) {
   check_images(images, "normalize");
   auto opts = images.options();
-  auto mean = at::tensor({0.485, 0.456, 0.406}, kCpuDouble).to(opts).view({1, 3, 1, 1});
-  auto stdev = at::tensor({0.229, 0.224, 0.225}, kCpuDouble).to(opts).view({1, 3, 1, 1});
+  auto mean = to_device(at::tensor({0.485, 0.456, 0.406}, kCpuDouble), images.device())
+                  .to(opts).view({1, 3, 1, 1});
+  auto stdev = to_device(at::tensor({0.229, 0.224, 0.225}, kCpuDouble), images.device())
+                   .to(opts).view({1, 3, 1, 1});
   return (images - mean) / stdev;
 }
 
@@ -192,7 +196,7 @@ at::Tensor gaussian_blur(const at::Tensor& images, const at::Tensor& sigma,
   auto xs = (at::arange(k, kCpuDouble) - double(half)).unsqueeze(0);  // [1, k]
   auto s = sigma.to(at::kDouble).unsqueeze(1);                         // [B, 1]
   auto kernel = at::exp(-0.5 * (xs / s).pow(2));
-  kernel = (kernel / kernel.sum(1, true)).to(images.device(), images.scalar_type());
+  kernel = to_device((kernel / kernel.sum(1, true)).to(images.scalar_type()), images.device());
   auto per_channel = kernel.repeat_interleave(C, 0);                   // [B*C, k]
   auto y = images.reshape({1, B * C, H, W});
   y = at::reflection_pad2d(y, {half, half, half, half});
@@ -209,8 +213,12 @@ at::Tensor solarize(const at::Tensor& images, const at::Tensor& mask, double thr
 }
 
 at::Tensor gaussian_noise(const at::Tensor& images, double sigma, at::Generator& gen) {
-  auto noise = at::randn(images.sizes(), gen, kCpuFloat).to(images.device(), images.scalar_type());
-  return images + sigma * noise;
+  // On the CPU from `gen` itself; elsewhere from a generator on the device seeded by `gen`, so
+  // that the noise of a full-resolution batch (200 MB at batch 8) is not made on the host.
+  if (images.is_cpu())
+    return images + sigma * at::randn(images.sizes(), gen, kCpuFloat).to(images.scalar_type());
+  at::Generator on_device = device_generator(gen, images.device());
+  return images + sigma * at::randn(images.sizes(), on_device, images.options());
 }
 
 }  // namespace loce::data

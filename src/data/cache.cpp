@@ -66,11 +66,13 @@ Batch Cache::read_range(const std::string& split, int64_t first, int64_t count) 
   return b;
 }
 
-Batch Cache::read(const std::string& split, const std::vector<int64_t>& indices) const {
+Batch Cache::read(const std::string& split, const std::vector<int64_t>& indices,
+                  bool pinned) const {
   int64_t n = size(split);
   Batch b;
-  b.images = torch::empty({int64_t(indices.size()), 3, height_, width_}, torch::kByte);
-  b.labels = torch::empty({int64_t(indices.size()), height_, width_}, torch::kByte);
+  const auto u8 = torch::TensorOptions().dtype(torch::kByte).pinned_memory(pinned);
+  b.images = torch::empty({int64_t(indices.size()), 3, height_, width_}, u8);
+  b.labels = torch::empty({int64_t(indices.size()), height_, width_}, u8);
   for (size_t i = 0; i < indices.size(); ++i) {
     int64_t row = indices[i];
     if (row < 0 || row >= n) bad_input(path_, ": image ", row, " outside split '", split, "'");

@@ -39,8 +39,10 @@ class Cache {
   int64_t size(const std::string& split) const;  // InputError for an unknown split
   std::vector<std::string> names(const std::string& split) const;
   std::vector<std::string> cities(const std::string& split) const;
-  // Reads the given rows (any order) of a split.
-  Batch read(const std::string& split, const std::vector<int64_t>& indices) const;
+  // Reads the given rows (any order) of a split; `pinned`: into page-locked memory, whose
+  // copies to a CUDA device can run asynchronously (needs CUDA at run time).
+  Batch read(const std::string& split, const std::vector<int64_t>& indices,
+             bool pinned = false) const;
   // Reads rows [first, first + count).
   Batch read_range(const std::string& split, int64_t first, int64_t count) const;
 

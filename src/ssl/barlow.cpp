@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/to_device.h"
 #include "data/augment.h"
 #include "ssl/barlow_loss.h"
 #include "ssl/task.h"
@@ -48,7 +49,7 @@ class BarlowTwins : public Task {
 
   TaskBatch make_batch(const data::Batch& batch, const c10::Device& device,
                        at::Generator& gen) const override {
-    auto x = data::to_unit_float(batch.images.to(device));
+    auto x = data::to_unit_float(to_device(batch.images, device));
     TaskBatch out;
     out.inputs = {augmented_view(x, kFirstView, gen), augmented_view(x, kSecondView, gen)};
     return out;

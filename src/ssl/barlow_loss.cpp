@@ -36,12 +36,13 @@ at::Tensor off_diagonal(const at::Tensor& c) {
   return c.flatten().slice(0, 0, n * n - 1).view({n - 1, n + 1}).slice(1, 1).flatten();
 }
 
-// Rows of the global batch (ranks normally hold equal batches; this does not assume it).
-double global_rows(const at::Tensor& z, dist::Communicator& comm) {
-  if (comm.size() == 1) return double(z.size(0));
-  at::Tensor n = at::full({1}, double(z.size(0)), z.options().dtype(at::kDouble));
-  comm.all_reduce(n, dist::ReduceOp::Sum);
-  return n.item<double>();
+// Rows of the global batch (ranks normally hold equal batches; this does not assume it). Over
+// several ranks it stays a tensor on the device: reading it on the host would wait for the
+// step's work queued so far.
+at::Tensor global_rows(const at::Tensor& z, dist::Communicator& comm) {
+  at::Tensor n = at::full({}, double(z.size(0)), z.options().dtype(at::kDouble));
+  if (comm.size() > 1) comm.all_reduce(n, dist::ReduceOp::Sum);
+  return n;
 }
 
 }  // namespace
@@ -53,7 +54,7 @@ at::Tensor all_reduce_sum(const at::Tensor& t, dist::Communicator& comm) {
 
 at::Tensor global_batch_norm(const at::Tensor& z, dist::Communicator& comm, double eps) {
   LOCE_CHECK(z.dim() == 2, "global_batch_norm: expected [B, D], got ", z.sizes());
-  const double global_n = global_rows(z, comm);
+  const at::Tensor global_n = global_rows(z, comm);
   auto mean = all_reduce_sum(z.sum(0), comm) / global_n;
   auto centred = z - mean;
   auto var = all_reduce_sum(centred.pow(2).sum(0), comm) / global_n;
@@ -64,7 +65,7 @@ at::Tensor cross_correlation(const at::Tensor& z1, const at::Tensor& z2,
                              dist::Communicator& comm) {
   LOCE_CHECK(z1.sizes() == z2.sizes(), "Barlow Twins: the two views' projections differ in shape (",
              z1.sizes(), " vs ", z2.sizes(), ")");
-  const double global_n = global_rows(z1, comm);
+  const at::Tensor global_n = global_rows(z1, comm);
   return all_reduce_sum(global_batch_norm(z1, comm).t().mm(global_batch_norm(z2, comm)), comm) /
          global_n;
 }

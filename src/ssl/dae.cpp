@@ -2,6 +2,7 @@
 // the full U-Net (encoder and reconstruction decoder), which must give back the clean image; MSE.
 #include <torch/torch.h>
 
+#include "core/to_device.h"
 #include "data/augment.h"
 #include "ssl/dae.h"
 #include "ssl/task.h"
@@ -26,7 +27,7 @@ class DenoisingAutoencoder : public Task {
 
   TaskBatch make_batch(const data::Batch& batch, const c10::Device& device,
                        at::Generator& gen) const override {
-    auto clean = data::to_unit_float(batch.images.to(device));
+    auto clean = data::to_unit_float(to_device(batch.images, device));
     TaskBatch out;
     out.inputs = {data::normalize(data::gaussian_noise(clean, sigma_, gen))};
     out.target = clean;

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "core/to_device.h"
 #include "data/augment.h"
 #include "ssl/rpl.h"
 #include "ssl/task.h"
@@ -42,7 +43,7 @@ class RelativePatchLocation : public Task {
 
   TaskBatch make_batch(const data::Batch& batch, const c10::Device& device,
                        at::Generator& gen) const override {
-    auto x = data::to_unit_float(batch.images.to(device));
+    auto x = data::to_unit_float(to_device(batch.images, device));
     const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
     auto cell = at::randint(0, grid_ * grid_, {B}, gen, at::kLong);
     auto patch = data::resized_crop(x, grid_cell_boxes(cell, grid_, H, W), H, W);
@@ -50,7 +51,7 @@ class RelativePatchLocation : public Task {
     patch = data::hflip(patch, data::sample_apply_mask(B, flip_p_, gen));
     TaskBatch out;
     out.inputs = {data::normalize(patch)};
-    out.target = cell.to(device);
+    out.target = to_device(cell, device);
     return out;
   }
 

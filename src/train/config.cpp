@@ -80,6 +80,7 @@ ConfigEntries TrainConfig::entries() const {
           {"log_every", str(log_every)},
           {"checkpoint_every", str(checkpoint_every)},
           {"keep_checkpoints", str(keep_checkpoints)},
+          {"prefetch", str(prefetch)},
           {"world_size", str(world_size)},
           {"dataset_size", str(dataset_size)},
           {"image_height", str(image_height)},
@@ -94,13 +95,14 @@ void TrainConfig::validate() const {
     bad_input("optimizer: expected adamw, sgd or lars, got '", optimizer, "'");
   if (log_every < 1 || checkpoint_every < 1 || keep_checkpoints < 1)
     bad_input("log_every, checkpoint_every and keep_checkpoints must be at least 1");
+  if (prefetch < 0) bad_input("prefetch must not be negative, got ", prefetch);
   if (depth < 1 || base_width < 1) bad_input("depth and base_width must be at least 1");
   parse_sizes(projector, "projector");
 }
 
 bool is_bookkeeping_key(const std::string& key) {
   static const std::set<std::string> keys{"data", "log_every", "checkpoint_every",
-                                          "keep_checkpoints", "encoder_run"};
+                                          "keep_checkpoints", "prefetch", "encoder_run"};
   return keys.count(key) > 0;
 }
 

@@ -2,7 +2,7 @@
 // Everything that defines a training run (pretraining or fine-tuning). A checkpoint stores the
 // config as ordered key = value entries; `--resume` compares them key by key and refuses a
 // change to any key that alters what the run computes (all but the bookkeeping keys: logging,
-// checkpoint cadence, data path), naming the key.
+// checkpoint cadence, read-ahead, data path), naming the key.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -48,6 +48,7 @@ struct TrainConfig {
   int64_t log_every = 10;
   int64_t checkpoint_every = 100;
   int64_t keep_checkpoints = 2;
+  int64_t prefetch = 2;  // batches read ahead on a background thread (0: read in the step)
 
   // Derived at start-up, recorded so a resume on another world size is caught.
   int64_t world_size = 1;

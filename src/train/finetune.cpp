@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/to_device.h"
 #include "data/augment.h"
 #include "data/labels.h"
 #include "train/pretrain.h"
@@ -24,8 +25,8 @@ class SegmentationFineTuning : public ssl::Task {
 
   ssl::TaskBatch make_batch(const data::Batch& batch, const c10::Device& device,
                             at::Generator& gen) const override {
-    auto x = data::to_unit_float(batch.images.to(device));
-    auto labels = batch.labels.to(device);
+    auto x = data::to_unit_float(to_device(batch.images, device));
+    auto labels = to_device(batch.labels, device);
     const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
     auto boxes = data::sample_crop_boxes(B, H, W, gen, {0.5, 1.0});
     auto flip = data::sample_apply_mask(B, 0.5, gen);

@@ -26,6 +26,9 @@ void add_train_options(CLI::App& sub, TrainConfig& c, bool pretext) {
       ->capture_default_str();
   sub.add_option("--keep-checkpoints", c.keep_checkpoints, "Checkpoints kept")
       ->capture_default_str();
+  sub.add_option("--prefetch", c.prefetch,
+                 "Batches read ahead on a background thread (0: read in the step)")
+      ->capture_default_str();
   if (!pretext) return;
   sub.add_option("--base-width", c.base_width, "U-Net base width (paper: 64)")->capture_default_str();
   sub.add_option("--depth", c.depth, "U-Net downsamplings (paper: 4)")->capture_default_str();

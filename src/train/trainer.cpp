@@ -19,6 +19,7 @@
 #include "core/seed.h"
 #include "core/timer.h"
 #include "core/version.h"
+#include "data/batch_prefetcher.h"
 #include "data/cache.h"
 #include "data/sampler.h"
 #include "dist/data_parallel.h"
@@ -202,6 +203,57 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
     if (!out.checkpoint.empty()) return out.checkpoint;
     return existing.empty() ? std::string("none") : existing.back();
   };
+
+  // Each step's loss and metrics (averaged over ranks) stay on the device until they are
+  // drained, every log_every steps and around checkpoints, in one copy: a step has no host
+  // synchronisation, so the host queues the next step while the device runs this one. Draining
+  // stops the run at the first non-finite loss, naming its step.
+  struct PendingStep {
+    int64_t step;
+    double lr;
+    at::Tensor scalars;  // [1 + metrics] float64: loss, then the task's metrics
+  };
+  std::vector<PendingStep> pending;
+  std::vector<std::string> metric_names;
+  std::vector<double> metric_sums;
+  double loss_sum = 0;
+  int64_t logged_steps = 0;
+  // The pending values on the host, [steps, 1 + metrics]; throws at a non-finite loss.
+  auto checked = [&]() {
+    std::vector<at::Tensor> all;
+    for (const auto& p : pending) all.push_back(p.scalars);
+    const at::Tensor values = at::stack(all).cpu();
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const double loss = values[int64_t(i)][0].item<double>();
+      if (!std::isfinite(loss))
+        fail("non-finite loss (", loss, ") at step ", pending[i].step, " of the ", cfg.method,
+             " run; stopped without saving, the last good checkpoint is ",
+             last_good_checkpoint());
+    }
+    return values;
+  };
+  auto drain = [&]() {  // into the curves and the logged sums
+    if (pending.empty()) return;
+    const at::Tensor values = checked();
+    const auto v = values.accessor<double, 2>();
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const double loss = v[int64_t(i)][0];
+      if (pending[i].step == 0) out.first_loss = float(loss);
+      out.last_loss = float(loss);
+      st.curves.step.push_back(pending[i].step);
+      st.curves.loss.push_back(float(loss));
+      st.curves.lr.push_back(float(pending[i].lr));
+      loss_sum += loss;
+      ++logged_steps;
+      metric_sums.resize(metric_names.size(), 0.0);
+      for (size_t m = 0; m < metric_names.size(); ++m) {
+        st.curves.metrics[metric_names[m]].push_back(float(v[int64_t(i)][int64_t(m) + 1]));
+        metric_sums[m] += v[int64_t(i)][int64_t(m) + 1];
+      }
+    }
+    pending.clear();
+  };
+
   // A checkpoint is taken in two halves. capture() copies the state after st.step steps into
   // memory; flush() writes it. A periodic checkpoint is flushed only once the next step's loss
   // has come out finite: weights an update has blown up (finite or not) are never written over,
@@ -209,6 +261,7 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   // decides alone and all stop together.
   bool captured = false;
   auto capture = [&]() {
+    drain();  // a non-finite loss is reported as such, at its step
     for (const auto& p : params)
       if (!torch::isfinite(p).all().item<bool>())
         fail("non-finite weights after step ", st.step, " of the ", cfg.method,
@@ -253,10 +306,10 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   install_stop_handlers();
   Timer since_log, total_time;
   int64_t images_since_log = 0, steps_this_run = 0;
-  std::vector<double> metric_sums;
-  double loss_sum = 0;
-  int64_t logged_steps = 0;
   if (st.step > 0 && !st.curves.loss.empty()) out.first_loss = st.curves.loss.front();
+  // The batches of the remaining steps, read ahead (pinned for the copy to a CUDA device).
+  data::BatchPrefetcher batches(cache, cfg.split, sampler, st.step, total, cfg.prefetch,
+                                device.is_cuda());
 
   while (st.step < total) {
     // Every rank must agree to stop at the same step.
@@ -270,9 +323,7 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
       return out;
     }
 
-    const int64_t epoch = st.step / per_epoch, b = st.step % per_epoch;
-    if (sampler.epoch() != epoch) sampler.set_epoch(epoch);
-    data::Batch batch = cache.read(cfg.split, sampler.batch(b));
+    data::Batch batch = batches.next();
     at::Generator gen = make_generator(cfg.seed, uint64_t(world.rank), kAugmentStream + uint64_t(st.step));
     ssl::TaskBatch tb = task.make_batch(batch, device, gen);
     if (cl)
@@ -290,44 +341,34 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
     result.loss.backward();
     if (dp) dp->synchronize_gradients();
 
-    // Loss and metrics averaged over ranks: one small collective per step.
+    // Loss and metrics averaged over ranks: one small collective per step, left on the device.
     std::vector<at::Tensor> scalars{result.loss.detach().to(at::kDouble).reshape({1})};
-    for (auto& m : result.metrics) scalars.push_back(m.second.to(at::kDouble).reshape({1}));
+    if (metric_names.empty())
+      for (auto& m : result.metrics) metric_names.push_back(m.first);
+    for (auto& m : result.metrics) scalars.push_back(m.second.detach().to(at::kDouble).reshape({1}));
     at::Tensor reduced = at::cat(scalars);
     if (world.size > 1) comm->all_reduce(reduced, dist::ReduceOp::Avg);
-    reduced = reduced.cpu();
-    const double loss = reduced[0].item<double>();
-    if (!std::isfinite(loss))
-      fail("non-finite loss (", loss, ") at step ", st.step, " of the ", cfg.method,
-           " run; stopped without saving, the last good checkpoint is ", last_good_checkpoint());
-    flush();  // the state this step started from has produced a finite loss: keep it
+    pending.push_back({st.step, lr, reduced});
+    if (captured) {  // the state this step started from must have given a finite loss
+      checked();
+      flush();       // (its curves end before this step)
+    }
     if (cfg.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(params, cfg.clip_grad_norm);
     optimizer->step();
 
-    if (steps_this_run == 0 && st.step == 0) out.first_loss = float(loss);
-    out.last_loss = float(loss);
-    st.curves.step.push_back(st.step);
-    st.curves.loss.push_back(float(loss));
-    st.curves.lr.push_back(float(lr));
-    metric_sums.resize(result.metrics.size(), 0.0);
-    for (size_t i = 0; i < result.metrics.size(); ++i) {
-      const double v = reduced[int64_t(i) + 1].item<double>();
-      st.curves.metrics[result.metrics[i].first].push_back(float(v));
-      metric_sums[i] += v;
-    }
     ++st.step;
     ++steps_this_run;
     images_since_log += cfg.batch_size * world.size;
-    loss_sum += loss;
-    ++logged_steps;
 
     if (st.step % cfg.log_every == 0 || st.step == total) {
+      drain();
       const double secs = since_log.seconds();
       std::ostringstream line;
       line << cfg.method << " step " << st.step << "/" << total << " loss "
-           << loss_sum / double(logged_steps) << " lr " << lr;
-      for (size_t i = 0; i < result.metrics.size(); ++i)
-        line << " " << result.metrics[i].first << " " << metric_sums[i] / double(logged_steps);
+           << loss_sum / double(std::max<int64_t>(1, logged_steps)) << " lr " << lr;
+      for (size_t i = 0; i < metric_names.size(); ++i)
+        line << " " << metric_names[i] << " "
+             << metric_sums[i] / double(std::max<int64_t>(1, logged_steps));
       line << " " << (secs > 0 ? double(images_since_log) / secs : 0.0) << " img/s";
       log::info(line.str());
       since_log.reset();

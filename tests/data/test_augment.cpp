@@ -147,3 +147,31 @@ TEST(Augment, NormalizeUsesImageNetStatistics) {
   EXPECT_NEAR(n[0][0][0][0].item<float>(), 0.0f, 1e-6);
   EXPECT_NEAR(n[0][1][0][0].item<float>(), -0.456f / 0.224f, 1e-5);
 }
+
+TEST(Augment, DeviceGeneratorIsDeterminedByTheGeneratorItIsSeededFrom) {
+  auto a = make_generator(5, 0, 0), b = make_generator(5, 0, 0), c = make_generator(6, 0, 0);
+  auto ga = device_generator(a, torch::kCPU), gb = device_generator(b, torch::kCPU),
+       gc = device_generator(c, torch::kCPU);
+  auto x = at::randn({64}, ga, at::kFloat), y = at::randn({64}, gb, at::kFloat),
+       z = at::randn({64}, gc, at::kFloat);
+  EXPECT_TRUE(torch::equal(x, y));
+  EXPECT_FALSE(torch::equal(x, z));
+  // The draw advanced the seeding generator: the next one differs.
+  EXPECT_FALSE(torch::equal(x, at::randn({64}, device_generator(a, torch::kCPU), at::kFloat)));
+}
+
+// On a CUDA device (tools/gpu/check.sh runs the OnGpu tests): the whole augmentation chain runs
+// there, its noise drawn on the device, reproducibly from the step's generator.
+TEST(OnGpu, AugmentationChainRunsOnTheDeviceReproducibly) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto x = images().to(torch::kCUDA);
+  auto g1 = make_generator(3, 0, 9), g2 = make_generator(3, 0, 9), g3 = make_generator(4, 0, 9);
+  auto a = pipeline(x, g1), b = pipeline(x, g2), c = pipeline(x, g3);
+  EXPECT_TRUE(a.is_cuda());
+  EXPECT_TRUE(torch::equal(a, b));
+  EXPECT_FALSE(torch::equal(a, c));
+  auto flat = torch::full({8, 3, 32, 32}, 0.5, torch::TensorOptions().device(torch::kCUDA));
+  auto n = (gaussian_noise(flat, 0.1, g1) - flat).cpu();
+  EXPECT_NEAR(n.std().item<float>(), 0.1f, 0.005);
+  EXPECT_NEAR(n.mean().item<float>(), 0.0f, 0.005);
+}

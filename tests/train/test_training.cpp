@@ -149,6 +149,44 @@ TEST_F(Training, DivergedWeightsAreNeverCheckpointed) {
   EXPECT_TRUE(train::list_checkpoints(run).empty());
 }
 
+// Losses stay on the device until the log or a checkpoint needs them; a non-finite one is still
+// reported at its own step, and nothing after it is saved.
+TEST_F(Training, ADeferredNonFiniteLossIsReportedAtItsStep) {
+  auto config = test::tiny_config("dae", cache_);
+  config.steps = 8;
+  config.log_every = 100;
+  config.checkpoint_every = 3;
+  config.optimizer = "sgd";
+  config.lr = 1e30;  // step 0's update overflows the weights: step 1's loss is not finite
+  auto run = test::temp_dir("run_deferred_nan");
+  try {
+    train::run_pretraining(config, run, false, torch::kCPU);
+    FAIL() << "a non-finite loss did not stop the run";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("non-finite loss"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("at step 1 "), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(train::list_checkpoints(run).empty());
+}
+
+// Batches read ahead on a thread are the batches read in the step: the same run.
+TEST_F(Training, ReadAheadDepthDoesNotChangeTheRun) {
+  std::vector<std::string> digests;
+  std::vector<std::vector<float>> curves;
+  for (int64_t depth : {0, 3}) {
+    auto config = test::tiny_config("barlow", cache_);
+    config.steps = 5;
+    config.prefetch = depth;
+    auto run = test::temp_dir("run_prefetch_" + std::to_string(depth));
+    train::run_pretraining(config, run, false, torch::kCPU);
+    digests.push_back(train::summarize_checkpoint(run).digest);
+    curves.push_back(losses(run));
+  }
+  EXPECT_EQ(digests[0], digests[1]);
+  EXPECT_EQ(curves[0], curves[1]);
+  EXPECT_EQ(curves[0].size(), 5u);
+}
+
 TEST_F(Training, FineTuningKeepsTheEncoderFrozenAndEvaluationScores) {
   auto pre = test::tiny_config("dae", cache_);
   auto pre_run = test::temp_dir("run_pre");

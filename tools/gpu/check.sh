@@ -3,7 +3,8 @@
 # CUDA LibTorch of the machine's PyTorch, the system NCCL/OpenMPI/HDF5 and the carried
 # Boost.Serialization; runs the CUDA tests (NCCL in a world of one, data-parallel step on NCCL,
 # LoCE and GMM on the GPU equal to the CPU), the test suite, a tiny end-to-end job on the GPU;
-# then the benchmarks; prints a table last. Every step's log and summary.tsv go to OUT.
+# then the benchmarks (training, the input pipeline's GPU busy fraction, LoCE, analysis,
+# all-reduce); prints a table last. Every step's log and summary.tsv go to OUT.
 #
 #   here, once:  tools/gpu/check.sh --fetch   (Boost .debs and the LoCE reference's source
 #                                             into .device/, which git ignores; never commit it)
@@ -64,7 +65,7 @@ if [[ $cpu != 1 ]]; then
 fi
 
 # CUDA tests first (they are the point), then the suite without the SLURM test.
-step cuda_tests 120 ctest --test-dir "$build" --output-on-failure -R "Nccl|GpuEqualsCpu"
+step cuda_tests 120 ctest --test-dir "$build" --output-on-failure -R "Nccl|GpuEqualsCpu|OnGpu"
 step test_suite 300 ctest --test-dir "$build" --output-on-failure -j 8 -E "slurm" --timeout 240
 
 # A tiny end-to-end job on the device.
@@ -82,6 +83,14 @@ for variant in fp32 bf16 bf16-cl; do
       --out "$tmp/pt_$variant" --batch-size $B --steps $S --log-every $S --base-width $BW "${flags[@]}"
   step "train_torch_$variant" 150 "$py" tools/bench/train_torch.py --device "$dev" --height $H \
       --width $W --batch $B --steps $S --base-width $BW "${pyflags[@]}"
+done
+
+# Input pipeline: the GPU's busy fraction with batches read ahead (the default) and read in the
+# step (--prefetch 0), same run otherwise.
+for depth in 0 2; do
+  step "input_prefetch$depth" 150 tools/gpu/gpu_busy.sh "$out/input_prefetch$depth.samples" \
+      "$loce" --device "$dev" pretrain --method dae --data "$tmp/cache.h5" --out "$tmp/in_$depth" \
+      --batch-size $B --steps $S --log-every $S --base-width $BW --prefetch $depth
 done
 
 # LoCE: ours (both modes, deep and full shapes) beside the reference harness on the same device.
@@ -112,6 +121,10 @@ step allreduce_mpi 120 mpirun -np $ranks --oversubscribe "${asroot[@]}" "$loce" 
   column -t -s $'\t' "$summary"
   echo; echo "-- training img/s"
   grep -h -E "img/s" "$out"/train_*.log | grep -E "step $S/|RESULT|PyTorch" | sed 's/^/   /'
+  echo; echo "-- input pipeline (dae, batches read ahead: 2; read in the step: 0)"
+  for depth in 0 2; do
+    echo "   prefetch $depth: $(grep -h -E "img/s" "$out/input_prefetch$depth.log" | tail -n 1 | grep -o -E "[0-9.]+ img/s") $(grep -h "GPU busy" "$out/input_prefetch$depth.log")"
+  done
   echo; echo "-- LoCE"; grep -h -E "^(deep|full)|RESULT case|COMPARE" "$out/loce_bench.log" | sed 's/^/   /'
   echo; echo "-- analysis"; grep -h -E "^ours|^scikit|speed-up" "$out"/analysis_bench*.log | sed 's/^/   /'
   echo; echo "-- all-reduce"; grep -h -E "busbw|MB|overlap" "$out"/allreduce_*.log | head -20 | sed 's/^/   /'
