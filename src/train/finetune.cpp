@@ -46,9 +46,11 @@ class SegmentationFineTuning : public ssl::Task {
       features = net.encoder->forward(batch.inputs[0]);
     }
     auto logits = net.segmentation->forward(features).to(at::kFloat);
-    // A crop that shows only ignored pixels would make the mean cross-entropy 0/0.
-    if ((batch.target != data::kIgnore).sum().item<int64_t>() == 0) return {logits.sum() * 0.0, {}};
-    return {at::cross_entropy_loss(logits, batch.target, {}, at::Reduction::Mean, data::kIgnore), {}};
+    // The mean cross-entropy over the labelled pixels, 0 for a crop that shows only ignored ones
+    // (where the mean is 0/0), without reading their count on the host (a synchronisation).
+    auto total = at::cross_entropy_loss(logits, batch.target, {}, at::Reduction::Sum, data::kIgnore);
+    auto labelled = (batch.target != data::kIgnore).sum().clamp_min(1).to(total.scalar_type());
+    return {total / labelled, {}};
   }
 
   void set_train_mode(models::NetworkImpl& net) const override {

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "dist/self_communicator.h"
 #include "dist/world.h"
 #include "ssl/task.h"
 #include "support/test_support.h"
@@ -147,6 +148,33 @@ TEST_F(Training, DivergedWeightsAreNeverCheckpointed) {
     EXPECT_NE(std::string(e.what()).find("step 1 "), std::string::npos) << e.what();
   }
   EXPECT_TRUE(train::list_checkpoints(run).empty());
+}
+
+// A crop that shows only ignored pixels gives loss 0 and zero gradients (not 0/0); otherwise
+// the loss is the mean cross-entropy over the labelled pixels.
+TEST_F(Training, FineTuningLossOverLabelledPixelsOnly) {
+  auto config = test::tiny_config("finetune", cache_);
+  models::HeadSet heads;
+  heads.segmentation = true;
+  auto net = train::initial_network(config, heads);
+  auto task = train::make_segmentation_task();
+  dist::SelfCommunicator self;
+  ssl::TaskBatch batch;
+  batch.inputs = {torch::randn({2, 3, 32, 64})};
+  batch.target = torch::full({2, 32, 64}, 255, torch::kLong);
+  auto none = task->loss(*net, batch, self).loss;
+  none.backward();
+  EXPECT_EQ(none.item<double>(), 0.0);
+  for (const auto& p : net->segmentation->parameters()) {
+    if (p.grad().defined()) {
+      EXPECT_EQ(p.grad().abs().max().item<double>(), 0.0);
+    }
+  }
+
+  batch.target.select(1, 3).fill_(7);  // one labelled row per image
+  auto logits = net->segmentation->forward(net->encoder->forward(batch.inputs[0])).detach();
+  auto want = at::cross_entropy_loss(logits, batch.target, {}, at::Reduction::Mean, 255);
+  EXPECT_NEAR(task->loss(*net, batch, self).loss.item<double>(), want.item<double>(), 1e-6);
 }
 
 // Losses stay on the device until the log or a checkpoint needs them; a non-finite one is still
