@@ -262,11 +262,12 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   bool captured = false;
   auto capture = [&]() {
     drain();  // a non-finite loss is reported as such, at its step
-    for (const auto& p : params)
-      if (!torch::isfinite(p).all().item<bool>())
-        fail("non-finite weights after step ", st.step, " of the ", cfg.method,
-             " run (the last update diverged; lower --lr or set --clip-grad-norm); stopped "
-             "without saving, the last good checkpoint is ", last_good_checkpoint());
+    std::vector<at::Tensor> finite;
+    for (const auto& p : params) finite.push_back(torch::isfinite(p).all());
+    if (!finite.empty() && !torch::stack(finite).all().item<bool>())  // one read for all
+      fail("non-finite weights after step ", st.step, " of the ", cfg.method,
+           " run (the last update diverged; lower --lr or set --clip-grad-norm); stopped "
+           "without saving, the last good checkpoint is ", last_good_checkpoint());
     if (dp) dp->average_buffers();
     st.epoch = st.step / std::max<int64_t>(1, per_epoch);
     st.batch_in_epoch = st.step % std::max<int64_t>(1, per_epoch);
