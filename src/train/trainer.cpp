@@ -245,7 +245,6 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
       st.curves.lr.push_back(float(pending[i].lr));
       loss_sum += loss;
       ++logged_steps;
-      metric_sums.resize(metric_names.size(), 0.0);
       for (size_t m = 0; m < metric_names.size(); ++m) {
         st.curves.metrics[metric_names[m]].push_back(float(v[int64_t(i)][int64_t(m) + 1]));
         metric_sums[m] += v[int64_t(i)][int64_t(m) + 1];
@@ -346,6 +345,7 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
     std::vector<at::Tensor> scalars{result.loss.detach().to(at::kDouble).reshape({1})};
     if (metric_names.empty())
       for (auto& m : result.metrics) metric_names.push_back(m.first);
+    metric_sums.resize(metric_names.size(), 0.0);
     for (auto& m : result.metrics) scalars.push_back(m.second.detach().to(at::kDouble).reshape({1}));
     at::Tensor reduced = at::cat(scalars);
     if (world.size > 1) comm->all_reduce(reduced, dist::ReduceOp::Avg);
