@@ -52,22 +52,32 @@ at::Tensor all_reduce_sum(const at::Tensor& t, dist::Communicator& comm) {
   return AllReduceSum::apply(t, int64_t(reinterpret_cast<intptr_t>(&comm)));
 }
 
-at::Tensor global_batch_norm(const at::Tensor& z, dist::Communicator& comm, double eps) {
+namespace {
+constexpr double kEps = 1e-5;  // BatchNorm1d's default, and global_batch_norm's
+
+// global_batch_norm with the global row count given (the two views share it).
+at::Tensor batch_norm_over(const at::Tensor& z, const at::Tensor& global_n,
+                           dist::Communicator& comm, double eps) {
   LOCE_CHECK(z.dim() == 2, "global_batch_norm: expected [B, D], got ", z.sizes());
-  const at::Tensor global_n = global_rows(z, comm);
   auto mean = all_reduce_sum(z.sum(0), comm) / global_n;
   auto centred = z - mean;
   auto var = all_reduce_sum(centred.pow(2).sum(0), comm) / global_n;
   return centred / at::sqrt(var + eps);
+}
+}  // namespace
+
+at::Tensor global_batch_norm(const at::Tensor& z, dist::Communicator& comm, double eps) {
+  return batch_norm_over(z, global_rows(z, comm), comm, eps);
 }
 
 at::Tensor cross_correlation(const at::Tensor& z1, const at::Tensor& z2,
                              dist::Communicator& comm) {
   LOCE_CHECK(z1.sizes() == z2.sizes(), "Barlow Twins: the two views' projections differ in shape (",
              z1.sizes(), " vs ", z2.sizes(), ")");
-  const at::Tensor global_n = global_rows(z1, comm);
-  return all_reduce_sum(global_batch_norm(z1, comm).t().mm(global_batch_norm(z2, comm)), comm) /
-         global_n;
+  const at::Tensor global_n = global_rows(z1, comm);  // one count for both views
+  const at::Tensor n1 = batch_norm_over(z1, global_n, comm, kEps),
+                   n2 = batch_norm_over(z2, global_n, comm, kEps);
+  return all_reduce_sum(n1.t().mm(n2), comm) / global_n;
 }
 
 at::Tensor barlow_twins_loss(const at::Tensor& z1, const at::Tensor& z2, double lambda,

@@ -223,8 +223,9 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
     std::vector<at::Tensor> all;
     for (const auto& p : pending) all.push_back(p.scalars);
     const at::Tensor values = at::stack(all).cpu();
+    const auto v = values.accessor<double, 2>();
     for (size_t i = 0; i < pending.size(); ++i) {
-      const double loss = values[int64_t(i)][0].item<double>();
+      const double loss = v[int64_t(i)][0];
       if (!std::isfinite(loss))
         fail("non-finite loss (", loss, ") at step ", pending[i].step, " of the ", cfg.method,
              " run; stopped without saving, the last good checkpoint is ",
