@@ -1,5 +1,6 @@
 #include "dist/collective_guard.h"
 
+#include <ATen/Tensor.h>
 #include <c10/core/ScalarType.h>
 
 #include <vector>
@@ -9,6 +10,17 @@
 #include "dist/watchdog.h"
 
 namespace loce::dist {
+
+CollectiveSignature CollectiveSignature::of_tensor(Kind kind, const at::Tensor& t, int op,
+                                                   int root) {
+  CollectiveSignature s;
+  s.kind = kind;
+  s.op = op;
+  s.dtype = int32_t(t.scalar_type());
+  s.numel = t.numel();
+  s.root = root;
+  return s;
+}
 
 std::string CollectiveSignature::describe() const {
   static const char* names[] = {"all_reduce",  "broadcast",        "all_gather",     "barrier",

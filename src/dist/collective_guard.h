@@ -9,6 +9,10 @@
 #include <cstdint>
 #include <string>
 
+namespace at {
+class Tensor;
+}
+
 namespace loce::dist {
 
 struct CollectiveSignature {
@@ -20,6 +24,10 @@ struct CollectiveSignature {
   int32_t root = -1;     // -1 when there is none
   int64_t numel = -1;    // -1 when sizes may legitimately differ per rank
   uint64_t call = 0;     // the call's number on its communicator
+
+  // The signature of a collective over tensor t (its dtype and element count).
+  static CollectiveSignature of_tensor(Kind kind, const at::Tensor& t, int op = -1,
+                                       int root = -1);
 
   std::string describe() const;
 };

@@ -11,6 +11,9 @@
 #include "dist/world.h"
 
 namespace loce::dist {
+
+using Sig = CollectiveSignature;
+
 namespace {
 
 // Largest element count passed to one MPI call: MPI counts are ints.
@@ -143,22 +146,10 @@ void MpiCommunicator::check_root(int root, const char* where) const {
   if (root < 0 || root >= size_) fail("mpi ", where, ": root ", root, " outside 0..", size_ - 1);
 }
 
-namespace {
-CollectiveSignature tensor_sig(int32_t kind, const at::Tensor& t, int op, int root) {
-  CollectiveSignature s;
-  s.kind = kind;
-  s.op = op;
-  s.dtype = int32_t(t.scalar_type());
-  s.numel = t.numel();
-  s.root = root;
-  return s;
-}
-}  // namespace
-
 void MpiCommunicator::all_reduce(at::Tensor& t, ReduceOp op) {
   check_cpu(t, "all_reduce");
   check_reducible(t, op, "mpi all_reduce");
-  std::string what = enter(tensor_sig(CollectiveSignature::AllReduce, t, int(op), -1));
+  std::string what = enter(Sig::of_tensor(Sig::AllReduce, t, int(op)));
   WatchdogScope watch(what, collective_settings().timeout_seconds);
   ReduceBuffer buf(t);
   auto reqs = start_all_reduce(buf.work, op, comm_);
@@ -169,7 +160,7 @@ void MpiCommunicator::all_reduce(at::Tensor& t, ReduceOp op) {
 std::shared_ptr<Work> MpiCommunicator::all_reduce_async(at::Tensor& t, ReduceOp op) {
   check_cpu(t, "all_reduce_async");
   check_reducible(t, op, "mpi all_reduce_async");
-  std::string what = enter(tensor_sig(CollectiveSignature::AllReduce, t, int(op), -1));
+  std::string what = enter(Sig::of_tensor(Sig::AllReduce, t, int(op)));
   return std::make_shared<MpiWork>(t, op, comm_, size_, what,
                                    collective_settings().timeout_seconds);
 }
@@ -178,7 +169,7 @@ void MpiCommunicator::broadcast(at::Tensor& t, int root) {
   check_cpu(t, "broadcast");
   check_supported_dtype(t, "mpi broadcast");
   check_root(root, "broadcast");
-  std::string what = enter(tensor_sig(CollectiveSignature::Broadcast, t, -1, root));
+  std::string what = enter(Sig::of_tensor(Sig::Broadcast, t, -1, root));
   WatchdogScope watch(what, collective_settings().timeout_seconds);
   at::Tensor buf = t.is_contiguous() ? t : t.contiguous();
   MPI_Datatype type = wire_type(t.scalar_type());
@@ -193,7 +184,7 @@ at::Tensor MpiCommunicator::all_gather(const at::Tensor& t) {
   check_cpu(t, "all_gather");
   check_supported_dtype(t, "mpi all_gather");
   if (t.dim() == 0) fail("mpi all_gather: a 0-dimensional tensor has no dim 0 to concatenate");
-  std::string what = enter(tensor_sig(CollectiveSignature::AllGather, t, -1, -1));
+  std::string what = enter(Sig::of_tensor(Sig::AllGather, t));
   if (t.numel() > INT_MAX || t.numel() * size_ > INT_MAX)
     fail("mpi all_gather: ", t.numel(), " elements per rank x ", size_,
          " ranks exceeds MPI's 32-bit counts; gather in pieces");

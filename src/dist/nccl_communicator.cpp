@@ -11,6 +11,9 @@
 #include "dist/world.h"
 
 namespace loce::dist {
+
+using Sig = CollectiveSignature;
+
 namespace {
 
 cudaStream_t current_stream(int device) {
@@ -42,16 +45,6 @@ class NcclWork : public Work {
   bool waited_ = false;
 };
 
-CollectiveSignature sig_of(int32_t kind, const at::Tensor& t, int op, int root) {
-  CollectiveSignature s;
-  s.kind = kind;
-  s.op = op;
-  s.dtype = int32_t(t.scalar_type());
-  s.numel = t.numel();
-  s.root = root;
-  return s;
-}
-
 }  // namespace
 
 NcclCommunicator::NcclCommunicator(MPI_Comm comm, int device)
@@ -78,7 +71,7 @@ void NcclCommunicator::enter(CollectiveSignature sig) {
 void NcclCommunicator::all_reduce(at::Tensor& t, ReduceOp op) {
   check_device(t, "all_reduce");
   check_reducible(t, op, "nccl all_reduce");
-  enter(sig_of(CollectiveSignature::AllReduce, t, int(op), -1));
+  enter(Sig::of_tensor(Sig::AllReduce, t, int(op)));
   c10::cuda::CUDAGuard guard(c10::DeviceIndex(nccl_->device()));
   at::Tensor buf = t.is_contiguous() ? t : t.contiguous();
   nccl_->all_reduce(buf.data_ptr(), size_t(buf.numel()), nccl_type(buf.scalar_type()),
@@ -90,7 +83,7 @@ std::shared_ptr<Work> NcclCommunicator::all_reduce_async(at::Tensor& t, ReduceOp
   check_device(t, "all_reduce_async");
   check_reducible(t, op, "nccl all_reduce_async");
   if (!t.is_contiguous()) fail("nccl all_reduce_async: the tensor must be contiguous");
-  enter(sig_of(CollectiveSignature::AllReduce, t, int(op), -1));
+  enter(Sig::of_tensor(Sig::AllReduce, t, int(op)));
   c10::cuda::CUDAGuard guard(c10::DeviceIndex(nccl_->device()));
   cudaStream_t side = nccl_->side_stream();
   stream_wait(side, current_stream(nccl_->device()));  // the gradients are written by now
@@ -103,7 +96,7 @@ void NcclCommunicator::broadcast(at::Tensor& t, int root) {
   check_device(t, "broadcast");
   check_supported_dtype(t, "nccl broadcast");
   if (root < 0 || root >= size()) fail("nccl broadcast: root ", root, " outside 0..", size() - 1);
-  enter(sig_of(CollectiveSignature::Broadcast, t, -1, root));
+  enter(Sig::of_tensor(Sig::Broadcast, t, -1, root));
   c10::cuda::CUDAGuard guard(c10::DeviceIndex(nccl_->device()));
   at::Tensor buf = t.is_contiguous() ? t : t.contiguous();
   nccl_->broadcast(buf.data_ptr(), size_t(buf.numel()), nccl_type(buf.scalar_type()), root,
@@ -115,7 +108,7 @@ at::Tensor NcclCommunicator::all_gather(const at::Tensor& t) {
   check_device(t, "all_gather");
   check_supported_dtype(t, "nccl all_gather");
   if (t.dim() == 0) fail("nccl all_gather: a 0-dimensional tensor has no dim 0 to concatenate");
-  enter(sig_of(CollectiveSignature::AllGather, t, -1, -1));
+  enter(Sig::of_tensor(Sig::AllGather, t));
   c10::cuda::CUDAGuard guard(c10::DeviceIndex(nccl_->device()));
   at::Tensor in = t.contiguous();
   std::vector<int64_t> shape = t.sizes().vec();
