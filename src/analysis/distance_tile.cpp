@@ -70,17 +70,17 @@ constexpr int kLanes = 16;          // independent accumulators, so that the loo
 
 template <typename T>
 struct FusedTile {
-  T* d;                    // [tr, tc]
+  T* d;                       // [tr, tc]
   int64_t tr, tc, C;
-  const T* a_sq;           // [tr] squared norms of the rows
-  const T* b_sq;           // [tc] of the columns
-  const int64_t* seg;      // [C + 1] concept column ranges relative to the tile, clamped
-  const int64_t* concept;  // [tr] concept of each row
-  double* row_sum;         // [tr, C] the rows' entries of acc.sum_to
-  double* row_near;        // [tr, C] of acc.nearest
-  double* row_min;         // [tr]
-  double* col_sum;         // [blocks, C, tc] per row block; null for a diagonal tile
-  T* col_min;              // [blocks, C, tc]
+  const T* a_sq;              // [tr] squared norms of the rows
+  const T* b_sq;              // [tc] of the columns
+  const int64_t* seg;         // [C + 1] concept column ranges relative to the tile, clamped
+  const int64_t* concept_id;  // [tr] concept of each row
+  double* row_sum;            // [tr, C] the rows' entries of acc.sum_to
+  double* row_near;           // [tr, C] of acc.nearest
+  double* row_min;            // [tr]
+  double* col_sum;            // [blocks, C, tc] per row block; null for a diagonal tile
+  T* col_min;                 // [blocks, C, tc]
   bool diagonal;
 };
 
@@ -132,7 +132,7 @@ LOCE_ALWAYS_INLINE void fold_rows_body(const FusedTile<T>& t, int64_t begin, int
   const T inf = std::numeric_limits<T>::infinity();
   for (int64_t i = begin; i < end; ++i) {
     T* row = t.d + i * t.tc;
-    const int64_t ci = t.concept[i], block = i / kRowBlock;
+    const int64_t ci = t.concept_id[i], block = i / kRowBlock;
     double* cs = t.col_sum ? t.col_sum + (block * t.C + ci) * t.tc : nullptr;
     T* cm = t.col_sum ? t.col_min + (block * t.C + ci) * t.tc : nullptr;
     T row_min = inf;
@@ -173,10 +173,10 @@ TileMinima fold_fused(DistanceTile& tile, DistanceAccumulators& acc) {
   LOCE_CHECK(tile.d.is_contiguous() && acc.sum_to.is_contiguous() && acc.nearest.is_contiguous(),
              "distance tile: contiguous tensors expected");
   LOCE_CHECK(!diagonal || tr == tc, "distance tile: a diagonal tile must be square");
-  std::vector<int64_t> seg(C + 1), concept(tr);
+  std::vector<int64_t> seg(C + 1), concept_id(tr);
   for (int64_t c = 0; c <= C; ++c) seg[c] = std::clamp(acc.first[c] - tile.col0, int64_t(0), tc);
   for_each_concept(acc.first, tile.row0, tr, [&](int64_t c, int64_t lo, int64_t hi) {
-    std::fill(concept.begin() + lo, concept.begin() + hi, c);
+    std::fill(concept_id.begin() + lo, concept_id.begin() + hi, c);
   });
 
   const int64_t blocks = (tr + kRowBlock - 1) / kRowBlock;
@@ -187,7 +187,7 @@ TileMinima fold_fused(DistanceTile& tile, DistanceAccumulators& acc) {
   }
   FusedTile<T> t{tile.d.data_ptr<T>(), tr, tc, C,
                  acc.x_sq.data_ptr<T>() + tile.row0, acc.x_sq.data_ptr<T>() + tile.col0,
-                 seg.data(), concept.data(),
+                 seg.data(), concept_id.data(),
                  acc.sum_to.data_ptr<double>() + tile.row0 * C,
                  acc.nearest.data_ptr<double>() + tile.row0 * C, row_min.data_ptr<double>(),
                  diagonal ? nullptr : col_sum.data_ptr<double>(),

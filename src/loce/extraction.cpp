@@ -70,7 +70,7 @@ void embed_encoder(const EncoderSplit& split, const std::vector<int>& concepts,
   std::vector<int64_t> ids(concepts.begin(), concepts.end());
   LoceTable table;
   table.vectors = r.vectors;
-  table.concept = torch::tensor(ids, torch::kInt64).index_select(0, r.slot).to(torch::kInt32);
+  table.concept_id = torch::tensor(ids, torch::kInt64).index_select(0, r.slot).to(torch::kInt32);
   table.image = r.row.to(torch::kInt32);
   table.iou = r.iou;
   table.loss = r.loss;

@@ -60,7 +60,7 @@ at::Tensor optional_index(const h5::File& f, const std::string& path, int64_t P,
 struct ExternalInput {
   std::shared_ptr<h5::File> file;
   RowSource rows;
-  at::Tensor image, concept;  // int64 [P]
+  at::Tensor image, concept_id;  // int64 [P]
   std::vector<std::string> image_names;
 };
 
@@ -81,9 +81,9 @@ ExternalInput open_input(const std::string& input) try {
   const int64_t P = a[0];
 
   in.image = optional_index(f, "/image", P, torch::arange(P, torch::kInt64));
-  in.concept = optional_index(f, "/concept", P, torch::full({P}, -1, torch::kInt64));
+  in.concept_id = optional_index(f, "/concept", P, torch::full({P}, -1, torch::kInt64));
   if (in.image.min().item<int64_t>() < 0) bad_input(input, ":/image: negative index");
-  if (in.concept.min().item<int64_t>() < -1)
+  if (in.concept_id.min().item<int64_t>() < -1)
     bad_input(input, ":/concept: values must be trainIds (>= 0) or -1");
   const int64_t max_image = in.image.max().item<int64_t>();
   if (h5::exists(f, "/images/name")) {
@@ -124,14 +124,14 @@ FromActivationsSummary embed_from_activations(const std::string& input, const st
   ExternalInput in = open_input(input);
   const h5::File& f = *in.file;
   const int64_t P = in.rows.rows;
-  const at::Tensor& concept = in.concept;
+  const at::Tensor& concept_id = in.concept_id;
   EmbedResult r = run_embedding(in.rows, s, device, comm);
   FromActivationsSummary summary{P, r.row.defined() ? r.row.numel() : 0};
   if (!comm.is_root()) return summary;
 
   LoceTable table;
   table.vectors = r.vectors;
-  table.concept = concept.index_select(0, r.row);
+  table.concept_id = concept_id.index_select(0, r.row);
   table.image = in.image.index_select(0, r.row);
   table.iou = r.iou;
   table.loss = r.loss;
@@ -143,7 +143,7 @@ FromActivationsSummary embed_from_activations(const std::string& input, const st
   prov.source = attr_or(f, "model_run", input);
   prov.method = attr_or(f, "method", "external");
   std::set<int64_t> ids;
-  auto c = concept.accessor<int64_t, 1>();
+  auto c = concept_id.accessor<int64_t, 1>();
   for (int64_t i = 0; i < P; ++i) ids.insert(c[i]);
   for (int64_t id : ids) {
     prov.concept_ids.push_back(int(id));

@@ -12,7 +12,7 @@ namespace loce::embedding {
 void write_loce_file(const std::string& path, const LoceTable& t, const LoceProvenance& p,
                      const OptimizerSettings& s) {
   const int64_t P = t.vectors.size(0);
-  LOCE_CHECK(t.vectors.dim() == 2 && t.concept.numel() == P && t.image.numel() == P &&
+  LOCE_CHECK(t.vectors.dim() == 2 && t.concept_id.numel() == P && t.image.numel() == P &&
                  t.iou.numel() == P && t.loss.numel() == P && t.area.numel() == P,
              "write_loce_file ", path, ": columns of different lengths");
   LOCE_CHECK(p.concept_ids.size() == p.concept_names.size(),
@@ -22,7 +22,7 @@ void write_loce_file(const std::string& path, const LoceTable& t, const LoceProv
   {
     auto f = h5::File::create(out.temp_path());
     h5::write_tensor(f, "/loce/vectors", t.vectors.to(torch::kFloat32));
-    h5::write_tensor(f, "/loce/concept", t.concept.to(torch::kInt32));
+    h5::write_tensor(f, "/loce/concept", t.concept_id.to(torch::kInt32));
     h5::write_tensor(f, "/loce/image", t.image.to(torch::kInt32));
     h5::write_tensor(f, "/loce/iou", t.iou.to(torch::kFloat32));
     h5::write_tensor(f, "/loce/loss", t.loss.to(torch::kFloat32));
@@ -65,7 +65,7 @@ LoceTable read_loce_file(const std::string& path) {
   auto f = h5::File::open(path);
   LoceTable t;
   t.vectors = h5::read_tensor(f, "/loce/vectors");
-  t.concept = h5::read_tensor(f, "/loce/concept");
+  t.concept_id = h5::read_tensor(f, "/loce/concept");
   t.image = h5::read_tensor(f, "/loce/image");
   t.iou = h5::read_tensor(f, "/loce/iou");
   t.loss = h5::read_tensor(f, "/loce/loss");

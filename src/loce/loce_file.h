@@ -27,7 +27,7 @@ namespace loce::embedding {
 
 struct LoceTable {
   at::Tensor vectors;                    // float32 [P, C]
-  at::Tensor concept, image;             // int32 [P]
+  at::Tensor concept_id, image;          // int32 [P]
   at::Tensor iou, loss, area;            // float32 [P]
   std::vector<std::string> image_names;  // indexed by image
 };

@@ -119,10 +119,10 @@ TEST(Synth, ClassFrequenciesResembleCityscapes) {
 
 TEST(Synth, PaperConceptsPresentInMostImages) {
   const Stats& s = stats_64x128();
-  for (const std::string& concept : default_concepts()) {
-    int id = label_id(concept);
+  for (const std::string& name : default_concepts()) {
+    int id = label_id(name);
     int n = s.images_with.count(id) ? s.images_with.at(id) : 0;
-    EXPECT_GE(n, s.images * 7 / 10) << concept << " in only " << n << " of " << s.images;
+    EXPECT_GE(n, s.images * 7 / 10) << name << " in only " << n << " of " << s.images;
   }
 }
 

@@ -62,7 +62,8 @@ TEST(Extraction, EncoderSplitGivesOnePairPerImageAndPresentConcept) {
 
   LoceTable t = read_loce_file(out);
   EXPECT_TRUE(torch::equal(t.image, torch::tensor({0, 0, 1, 1, 2, 2, 3, 4, 5}, torch::kInt32)));
-  EXPECT_TRUE(torch::equal(t.concept, torch::tensor({0, 13, 0, 13, 0, 13, 0, 0, 0}, torch::kInt32)));
+  EXPECT_TRUE(
+      torch::equal(t.concept_id, torch::tensor({0, 13, 0, 13, 0, 13, 0, 0, 0}, torch::kInt32)));
   EXPECT_EQ(t.vectors.size(1), 16);
   EXPECT_GT(t.iou.min().item<float>(), 0.5);
   EXPECT_EQ(t.image_names[5], "img5");

@@ -23,11 +23,11 @@ namespace {
 
 // Writes an input file in the --from-activations schema.
 void write_input(const std::string& path, const at::Tensor& acts, const at::Tensor& masks,
-                 const at::Tensor& concept = {}) {
+                 const at::Tensor& concept_id = {}) {
   auto f = h5::File::create(path);
   h5::write_tensor(f, "/activations", acts);
   h5::write_tensor(f, "/masks", masks);
-  if (concept.defined()) h5::write_tensor(f, "/concept", concept);
+  if (concept_id.defined()) h5::write_tensor(f, "/concept", concept_id);
   h5::set_attr(f, "/", "layer", std::string("test.layer"));
 }
 
@@ -45,8 +45,8 @@ TEST(FromActivations, ReproducesReferenceVectorsAndWritesTheSchema) {
   const std::string dir = test::temp_dir("loce_fa");
   CaseA c = case_a();
   const int64_t P = c.acts.size(0);
-  at::Tensor concept = torch::arange(P, torch::kInt32) % 3;
-  write_input(dir + "/in.h5", c.acts, c.masks, concept);
+  at::Tensor concept_id = torch::arange(P, torch::kInt32) % 3;
+  write_input(dir + "/in.h5", c.acts, c.masks, concept_id);
   dist::SelfCommunicator comm;
   OptimizerSettings s;
   s.memory_budget_bytes = 4 << 20;  // several chunks
@@ -57,7 +57,7 @@ TEST(FromActivations, ReproducesReferenceVectorsAndWritesTheSchema) {
   LoceTable t = read_loce_file(dir + "/out.h5");
   at::Tensor rel = (t.vectors - c.loce).norm(2, 1) / c.loce.norm(2, 1);
   EXPECT_LT(rel.max().item<float>(), 1e-3);
-  EXPECT_TRUE(torch::equal(t.concept, concept));
+  EXPECT_TRUE(torch::equal(t.concept_id, concept_id));
   EXPECT_TRUE(torch::equal(t.image, torch::arange(P, torch::kInt32)));
   EXPECT_EQ(t.image_names.size(), size_t(P));
   EXPECT_GT(t.iou.min().item<float>(), 0.3);
