@@ -60,7 +60,7 @@ def method(name, base=64, depth=4):
         pd, md = decoder(base, depth, 3)
         return pe + pd, 3 * 2 * (me + md)
     if name == "rpl":      # one patch per image, resized to the input size
-        return pe + deepest * 512 + 4 * 512 + 512 * 9 + 9, 3 * 2 * me
+        return pe + deepest * 512 + 2 * 512 + 512 * 9 + 9, 3 * 2 * me
     raise ValueError(name)
 
 # ---- communication assumptions (GB/s of NCCL all-reduce bus bandwidth per GPU)

@@ -167,6 +167,11 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   std::vector<at::Tensor> params;
   for (auto& p : trained->parameters())
     if (p.requires_grad()) params.push_back(p);
+  int64_t n_params = 0;
+  for (const auto& p : params) n_params += p.numel();
+  log::info(cfg.method, ": ", n_params, " trainable parameters, batch ", cfg.batch_size, " x ",
+            world.size, world.size == 1 ? " rank" : " ranks", " on ", device.str(),
+            cfg.bf16 && device.is_cuda() ? " (bf16 autocast)" : "", cl ? " (channels-last)" : "");
   auto optimizer = make_optimizer(
       params, {cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum, cfg.lars_eta});
   WarmupCosine schedule{cfg.lr, cfg.warmup_steps, std::max<int64_t>(1, total), cfg.final_lr_fraction};

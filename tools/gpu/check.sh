@@ -12,6 +12,7 @@
 #   dry run on CPU (tests this script with the CPU build and tiny sizes):
 #                GPU_CHECK_CPU=1 tools/gpu/check.sh
 # Env: OUT (default $OUT of the device tool, else gpu-results), JOBS (default nproc),
+#      PEAK_TFLOPS (MFU's denominator, default 989: dense bf16 of an H100/H200 SXM),
 #      REF_SRC (default .device/ref/src), PYTHON (default python3: the GPU machine's venv has
 #      torch, numpy, scikit-learn; here use /usr/bin/python3), SKIP="step ..." (steps to skip).
 set -uo pipefail
@@ -37,6 +38,9 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 if [[ $cpu == 1 ]]; then dev=cpu; build=${BUILD:-build}; else dev=cuda; build=build-gpu; fi
 loce="$root/$build/loce"
 asroot=(); [[ $(id -u) == 0 ]] && asroot=(--allow-run-as-root)
+# MFU's denominator: dense bf16 tensor-core peak of an H100 or H200 SXM; set it for other GPUs.
+peak=${PEAK_TFLOPS:-989}
+gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
 
 # step NAME LIMIT_S CMD...: runs CMD with a time limit, log in OUT/NAME.log, a summary row.
 step() {
@@ -71,19 +75,29 @@ step test_suite 300 ctest --test-dir "$build" --output-on-failure -j 8 -E "slurm
 # A tiny end-to-end job on the device.
 step e2e_job 180 "$loce" --device "$dev" --log-level warn run jobs/ci.toml --out "$tmp/e2e"
 
-# Training throughput: ours (dae, fp32 / bf16 / bf16 + channels-last) against the PyTorch script.
-if [[ $cpu == 1 ]]; then H=32; W=64; B=4; S=4; BW=8; else H=128; W=256; B=64; S=30; BW=64; fi
-step synth 120 "$loce" synth --out "$tmp/synth" --train $((B * 2)) --val 2 --height $((H * 2)) --width $((W * 2))
-step prepare 120 "$loce" prepare --cityscapes "$tmp/synth" --out "$tmp/cache.h5" --height $H --width $W
-for variant in fp32 bf16 bf16-cl; do
-  flags=(); pyflags=()
+# Training throughput: ours against the PyTorch script of the same networks, losses and AdamW
+# step (tools/bench/train_torch.py; parameter counts equal ours), one log per run named
+# train_<ours|torch>_<method>_<resolution>_<variant>.log; tools/gpu/train_table.py turns them
+# into img/s, ratios, model TFLOP/s and MFU. Ours is read from its last log window (the first
+# steps pay for cuDNN's autotuning; the script leaves out 3 warm-up steps).
+#   128x256, batch 64: dae in fp32, bf16 and bf16 + channels-last; barlow and rpl in bf16 + cl.
+#   1024x2048, batch 8 (after the other benchmarks): every method in bf16 + channels-last.
+train_pair() {  # METHOD RESOLUTION VARIANT CACHE HEIGHT WIDTH BATCH STEPS
+  local m=$1 res=$2 variant=$3 cache=$4 h=$5 w=$6 b=$7 s=$8 flags=() pyflags=()
   [[ $variant == bf16* ]] && flags+=(--bf16) && pyflags+=(--bf16)
   [[ $variant == *cl ]] && flags+=(--channels-last) && pyflags+=(--channels-last)
-  step "train_ours_$variant" 150 "$loce" --device "$dev" pretrain --method dae --data "$tmp/cache.h5" \
-      --out "$tmp/pt_$variant" --batch-size $B --steps $S --log-every $S --base-width $BW "${flags[@]}"
-  step "train_torch_$variant" 150 "$py" tools/bench/train_torch.py --device "$dev" --height $H \
-      --width $W --batch $B --steps $S --base-width $BW "${pyflags[@]}"
-done
+  step "train_ours_${m}_${res}_$variant" 150 "$loce" --device "$dev" pretrain --method "$m" \
+      --data "$cache" --out "$tmp/pt_${m}_${res}_$variant" --batch-size "$b" --steps "$s" \
+      --log-every $((s / 3)) --base-width $BW "${flags[@]}"
+  step "train_torch_${m}_${res}_$variant" 150 "$py" tools/bench/train_torch.py --method "$m" \
+      --device "$dev" --height "$h" --width "$w" --batch "$b" --steps "$s" --base-width $BW \
+      "${pyflags[@]}"
+}
+if [[ $cpu == 1 ]]; then H=32; W=64; B=4; S=3; BW=8; else H=128; W=256; B=64; S=30; BW=64; fi
+step synth 120 "$loce" synth --out "$tmp/synth" --train $((B * 2)) --val 2 --height $((H * 2)) --width $((W * 2))
+step prepare 120 "$loce" prepare --cityscapes "$tmp/synth" --out "$tmp/cache.h5" --height $H --width $W
+for variant in fp32 bf16 bf16-cl; do train_pair dae 128x256 $variant "$tmp/cache.h5" $H $W $B $S; done
+for m in barlow rpl; do train_pair $m 128x256 bf16-cl "$tmp/cache.h5" $H $W $B $S; done
 
 # Input pipeline: the GPU's busy fraction with batches read ahead (the default) and read in the
 # step (--prefetch 0), same run otherwise.
@@ -115,17 +129,24 @@ step allreduce_mpi 120 mpirun -np $ranks --oversubscribe "${asroot[@]}" "$loce" 
     --threads 1 bench allreduce $([[ $cpu == 1 ]] && echo --max-bytes 4194304)
 [[ $cpu != 1 ]] && step allreduce_nccl 60 "$loce" --device cuda bench allreduce
 
+# Full resolution, batch 8 (the paper's ablation setting), every method.
+if [[ $cpu == 1 ]]; then FH=64; FW=128; FB=2; FS=3; else FH=1024; FW=2048; FB=8; FS=12; fi
+step synth_full 120 "$loce" synth --out "$tmp/synth_full" --train $((FB * 2)) --val 1 --height $FH --width $FW
+step prepare_full 120 "$loce" prepare --cityscapes "$tmp/synth_full" --out "$tmp/cache_full.h5" \
+    --height $FH --width $FW
+for m in dae barlow rpl; do train_pair $m 1024x2048 bf16-cl "$tmp/cache_full.h5" $FH $FW $FB $FS; done
+
 # The table.
 {
   echo; echo "== GPU check summary ($(date -u +%FT%TZ), $(git rev-parse --short HEAD))"
   column -t -s $'\t' "$summary"
-  echo; echo "-- training img/s"
-  grep -h -E "img/s" "$out"/train_*.log | grep -E "step $S/|RESULT|PyTorch" | sed 's/^/   /'
+  echo; echo "-- training (${gpu_name:-no GPU}; MFU against PEAK_TFLOPS=$peak)"
+  "$py" tools/gpu/train_table.py "$out" --peak-tflops "$peak"
   echo; echo "-- input pipeline (dae, batches read ahead: 2; read in the step: 0)"
   for depth in 0 2; do
-    echo "   prefetch $depth: $(grep -h -E "img/s" "$out/input_prefetch$depth.log" | tail -n 1 | grep -o -E "[0-9.]+ img/s") $(grep -h "GPU busy" "$out/input_prefetch$depth.log")"
+    echo "   prefetch $depth: $(grep -sh -E "img/s" "$out/input_prefetch$depth.log" | tail -n 1 | grep -o -E "[0-9.]+ img/s") $(grep -sh "GPU busy" "$out/input_prefetch$depth.log")"
   done
-  echo; echo "-- LoCE"; grep -h -E "^(deep|full)|RESULT case|COMPARE" "$out/loce_bench.log" | sed 's/^/   /'
-  echo; echo "-- analysis"; grep -h -E "^ours|^scikit|speed-up" "$out"/analysis_bench*.log | sed 's/^/   /'
-  echo; echo "-- all-reduce"; grep -h -E "busbw|MB|overlap" "$out"/allreduce_*.log | head -20 | sed 's/^/   /'
+  echo; echo "-- LoCE"; grep -sh -E "^(deep|full)|RESULT case|COMPARE" "$out/loce_bench.log" | sed 's/^/   /'
+  echo; echo "-- analysis"; grep -sh -E "^ours|^scikit|speed-up" "$out"/analysis_bench*.log | sed 's/^/   /'
+  echo; echo "-- all-reduce"; grep -sh -E "busbw|MB|overlap" "$out"/allreduce_*.log | head -20 | sed 's/^/   /'
 } | tee "$out/table.txt"
