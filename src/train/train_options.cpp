@@ -16,7 +16,8 @@ void add_train_options(CLI::App& sub, TrainConfig& c, bool pretext) {
   sub.add_option("--warmup-steps", c.warmup_steps, "Linear warm-up steps")->capture_default_str();
   sub.add_option("--final-lr-fraction", c.final_lr_fraction,
                  "Cosine schedule ends at lr * this")->capture_default_str();
-  sub.add_option("--clip-grad-norm", c.clip_grad_norm, "Clip the gradient norm (0: off)")
+  sub.add_option("--clip-grad-norm", c.clip_grad_norm,
+                 "Clip the gradient norm (0: off); the norm before clipping is logged as grad_norm")
       ->capture_default_str();
   sub.add_flag("--bf16,!--no-bf16", c.bf16, "bf16 autocast (CUDA only; CPU stays fp32)");
   sub.add_flag("--channels-last,!--no-channels-last", c.channels_last,

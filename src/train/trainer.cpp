@@ -26,6 +26,7 @@
 #include "dist/world.h"
 #include "train/autocast.h"
 #include "train/checkpoint.h"
+#include "train/grad_clip.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 #include "train/run_dir.h"
@@ -346,6 +347,8 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
     }
     result.loss.backward();
     if (dp) dp->synchronize_gradients();
+    if (cfg.clip_grad_norm > 0)  // on the averaged gradients; the norm is logged as a metric
+      result.metrics.emplace_back("grad_norm", clip_grad_norm(params, cfg.clip_grad_norm));
 
     // Loss and metrics averaged over ranks: one small collective per step, left on the device.
     std::vector<at::Tensor> scalars{result.loss.detach().to(at::kDouble).reshape({1})};
@@ -360,7 +363,6 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
       checked();
       flush();       // (its curves end before this step)
     }
-    if (cfg.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(params, cfg.clip_grad_norm);
     optimizer->step();
 
     ++st.step;

@@ -215,6 +215,28 @@ TEST_F(Training, ReadAheadDepthDoesNotChangeTheRun) {
   EXPECT_EQ(curves[0].size(), 5u);
 }
 
+// With clipping on, the norm each step had before clipping is a curve of the run, and a limit
+// far above it leaves the run as it is without clipping.
+TEST_F(Training, ClippingLogsTheGradientNorm) {
+  std::vector<std::string> digests;
+  for (double clip : {0.0, 1e9}) {
+    auto config = test::tiny_config("dae", cache_);
+    config.steps = 4;
+    config.clip_grad_norm = clip;
+    auto run = test::temp_dir("run_clip_" + std::to_string(clip > 0));
+    train::run_pretraining(config, run, false, torch::kCPU);
+    digests.push_back(train::summarize_checkpoint(run).digest);
+    auto f = h5::File::open(train::curves_path(run));
+    EXPECT_EQ(h5::exists(f, "/train/grad_norm"), clip > 0);
+    if (clip > 0) {
+      auto norms = h5::read_tensor(f, "/train/grad_norm");
+      EXPECT_EQ(norms.numel(), 4);
+      EXPECT_TRUE((norms > 0).all().item<bool>() && torch::isfinite(norms).all().item<bool>());
+    }
+  }
+  EXPECT_EQ(digests[0], digests[1]);
+}
+
 TEST_F(Training, FineTuningKeepsTheEncoderFrozenAndEvaluationScores) {
   auto pre = test::tiny_config("dae", cache_);
   auto pre_run = test::temp_dir("run_pre");

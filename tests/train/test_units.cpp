@@ -9,6 +9,7 @@
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/evaluation.h"
+#include "train/grad_clip.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 #include "train/run_dir.h"
@@ -96,6 +97,37 @@ TEST(Optimizers, LarsStepByHand) {
   opt2->step();
   EXPECT_TRUE(torch::equal(w, w2));
   EXPECT_TRUE(torch::equal(b, b2));
+}
+
+// Same gradients as LibTorch's clip_grad_norm_ (which reads the norm on the host), the norm
+// before clipping returned as a tensor; a parameter without gradient is skipped, a norm under
+// the limit leaves the gradients alone.
+TEST(GradClip, ScalesLikeLibTorchAndReturnsTheNormAsATensor) {
+  torch::manual_seed(3);
+  std::vector<at::Tensor> ours, theirs;
+  for (auto shape : std::vector<std::vector<int64_t>>{{4, 3, 3, 3}, {4}, {7, 5}, {2}}) {
+    auto p = torch::randn(shape).requires_grad_(true);
+    ours.push_back(p);
+    theirs.push_back(p.detach().clone().requires_grad_(true));
+  }
+  for (size_t i = 0; i + 1 < ours.size(); ++i) {  // the last one gets no gradient
+    auto g = torch::randn(ours[i].sizes()) * 3.0;
+    ours[i].mutable_grad() = g.clone();
+    theirs[i].mutable_grad() = g.clone();
+  }
+  const double expected = torch::nn::utils::clip_grad_norm_(theirs, 1.5);
+  const at::Tensor norm = clip_grad_norm(ours, 1.5);
+  EXPECT_EQ(norm.dim(), 0);
+  EXPECT_NEAR(norm.item<double>(), expected, 1e-5 * expected);
+  EXPECT_GT(expected, 1.5);
+  for (size_t i = 0; i + 1 < ours.size(); ++i)
+    EXPECT_TRUE(torch::allclose(ours[i].grad(), theirs[i].grad(), 1e-6, 1e-7)) << i;
+  EXPECT_FALSE(ours.back().grad().defined());
+  // Now at norm 1.5: a limit above it changes nothing.
+  auto before = ours[0].grad().clone();
+  EXPECT_NEAR(clip_grad_norm(ours, 10.0).item<double>(), 1.5, 1e-5);
+  EXPECT_TRUE(torch::equal(ours[0].grad(), before));
+  EXPECT_EQ(clip_grad_norm({torch::zeros({2}, torch::requires_grad())}, 1.0).item<double>(), 0.0);
 }
 
 TEST(Checkpoint, RoundTripAndNewestSelection) {
