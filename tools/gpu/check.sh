@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check (issue 8), one command on the lent H100 (../shared/DEVICE.md): builds with the
+# The GPU check (issue 8), one command on the lent H100 or H200 (../shared/DEVICE.md): builds with the
 # CUDA LibTorch of the machine's PyTorch, the system NCCL/OpenMPI/HDF5 and the carried
 # Boost.Serialization; runs the CUDA tests (NCCL in a world of one, data-parallel step on NCCL,
 # LoCE and GMM on the GPU equal to the CPU), the test suite, a tiny end-to-end job on the GPU;
@@ -8,11 +8,16 @@
 #
 #   here, once:  tools/gpu/check.sh --fetch   (Boost .debs and the LoCE reference's source
 #                                             into .device/, which git ignores; never commit it)
-#   there:       run(command="tools/gpu/check.sh", carry=[".device"], timeout_s=560)
+#   there:       run(command="tools/gpu/check.sh", carry=[".device"], timeout_s=560), or, where
+#                one call's limit is too short for it all, two calls back to back (the machine
+#                stays warm and keeps build-gpu/ for about 30 s between them):
+#                run(command="PHASES=build,test tools/gpu/check.sh", carry=[".device"], ...)
+#                run(command="PHASES=bench tools/gpu/check.sh", carry=[".device"], ...)
 #   dry run on CPU (tests this script with the CPU build and tiny sizes):
 #                GPU_CHECK_CPU=1 tools/gpu/check.sh
 # Env: OUT (default $OUT of the device tool, else gpu-results), JOBS (default nproc),
 #      PEAK_TFLOPS (MFU's denominator, default 989: dense bf16 of an H100/H200 SXM),
+#      PHASES (default build,test,bench),
 #      REF_SRC (default .device/ref/src), PYTHON (default python3: the GPU machine's venv has
 #      torch, numpy, scikit-learn; here use /usr/bin/python3), SKIP="step ..." (steps to skip).
 set -uo pipefail
@@ -24,12 +29,23 @@ if [[ ${1:-} == --fetch ]]; then
   grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo /.device/ >> .git/info/exclude
   (cd .device/debs && apt-get download libboost1.74-dev libboost-serialization1.74-dev \
       libboost-serialization1.74.0)
-  src=${REF_SRC_FROM:-/tmp/audit56/ref/src}
-  if [[ -d $src/loce ]]; then mkdir -p .device/ref && cp -r "$src" .device/ref/; fi
+  # The reference's source (REF_SRC_FROM: the src/ folder of a checkout of
+  # continental/local-concept-embeddings), unless already there.
+  if [[ -n ${REF_SRC_FROM:-} && -d $REF_SRC_FROM/loce ]]; then
+    mkdir -p .device/ref && rm -rf .device/ref/src && cp -r "$REF_SRC_FROM" .device/ref/src
+  fi
+  [[ -d .device/ref/src/loce ]] || echo "note: no .device/ref/src/loce; set REF_SRC_FROM"
+  # ../shared is not beside the checkout there: the reference harness, the fixture frame and
+  # the reference data travel in .device/shared (LOCE_SHARED_DIR, LOCE_REF_HARNESS below).
+  mkdir -p .device/shared && cp -r ../shared/bench ../shared/fixtures ../shared/reference .device/shared/
   du -sh .device; exit 0
 fi
 
 cpu=${GPU_CHECK_CPU:-0}
+if [[ -d .device/shared && ! -d ../shared ]]; then
+  export LOCE_SHARED_DIR=$root/.device/shared
+  export LOCE_REF_HARNESS=$root/.device/shared/bench/ref_loce_bench.py
+fi
 py=${PYTHON:-python3}
 out=${OUT:-gpu-results}; mkdir -p "$out"; out=$(cd "$out" && pwd)
 jobs=${JOBS:-$(nproc)}
@@ -42,10 +58,17 @@ asroot=(); [[ $(id -u) == 0 ]] && asroot=(--allow-run-as-root)
 peak=${PEAK_TFLOPS:-989}
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
 
-# step NAME LIMIT_S CMD...: runs CMD with a time limit, log in OUT/NAME.log, a summary row.
+# Phases, so that the check can be split over two calls on a warm machine when one call's time
+# limit is too short for all of it: build (configure, compile), test (CUDA tests, the suite, a
+# tiny job), bench (everything else). The build folder stays between calls.
+phases=${PHASES:-build,test,bench}
+phase=always
+
+# step NAME LIMIT_S CMD...: runs CMD with a time limit, log in OUT/NAME.log, a summary row;
+# skipped when named in SKIP or when its phase is not in PHASES.
 step() {
   local name=$1 limit=$2; shift 2
-  if [[ " ${SKIP:-} " == *" $name "* ]]; then
+  if [[ " ${SKIP:-} " == *" $name "* || ( $phase != always && ",$phases," != *",$phase,"* ) ]]; then
     printf "%s\tskipped\t0\n" "$name" >> "$summary"; echo "== $name: skipped"; return 0
   fi
   local t0=$SECONDS
@@ -59,7 +82,9 @@ step() {
 
 step machine 30 bash -c "nvidia-smi -L 2>/dev/null; nproc; $py -c 'import torch; print(torch.__version__, torch.cuda.is_available())'; mpirun --version | head -1"
 
+phase=build
 if [[ $cpu != 1 ]]; then
+  # Every call: the binaries find Boost.Serialization here at run time.
   mkdir -p /tmp/sys && for d in .device/debs/*.deb; do dpkg -x "$d" /tmp/sys; done
   step configure 120 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
@@ -68,13 +93,19 @@ if [[ $cpu != 1 ]]; then
   step build 300 cmake --build "$build" -j "$jobs" || { tail -n 40 "$out/build.log"; exit 1; }
 fi
 
+if [[ ! -x $loce && ",$phases," != *",build,"* ]]; then
+  echo "no $loce: run the build phase first (PHASES=build,...)"; exit 1
+fi
+
 # CUDA tests first (they are the point), then the suite without the SLURM test.
+phase=test
 step cuda_tests 120 ctest --test-dir "$build" --output-on-failure -R "Nccl|GpuEqualsCpu|OnGpu"
 step test_suite 300 ctest --test-dir "$build" --output-on-failure -j 8 -E "slurm" --timeout 240
 
 # A tiny end-to-end job on the device.
 step e2e_job 180 "$loce" --device "$dev" --log-level warn run jobs/ci.toml --out "$tmp/e2e"
 
+phase=bench
 # Training throughput: ours against the PyTorch script of the same networks, losses and AdamW
 # step (tools/bench/train_torch.py; parameter counts equal ours), one log per run named
 # train_<ours|torch>_<method>_<resolution>_<variant>.log; tools/gpu/train_table.py turns them
