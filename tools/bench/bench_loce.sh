@@ -31,7 +31,7 @@ echo "== loce bench loce (device $device, $threads threads)"
 pick_python() {
   for p in ${PYTHON:-} /usr/bin/python3 python3; do
     if command -v "$p" >/dev/null 2>&1 &&
-       "$p" -c 'import torch, h5py, skimage, sklearn, tqdm' >/dev/null 2>&1; then
+       "$p" -c 'import torch, h5py, skimage, sklearn' >/dev/null 2>&1; then
       echo "$p"; return 0
     fi
   done
@@ -44,7 +44,15 @@ if [[ ! -f "$harness" ]]; then
   echo "== reference: skipped (harness not found at $harness; set LOCE_REF_HARNESS)"; exit 0
 fi
 if ! py=$(pick_python); then
-  echo "== reference: skipped (no Python with torch, h5py, scikit-image, scikit-learn, tqdm)"; exit 0
+  echo "== reference: skipped (no Python with torch, h5py, scikit-image, scikit-learn)"; exit 0
+fi
+# The reference imports tqdm for a progress bar of its MS COCO loop, which the harness never
+# runs; where tqdm is not installed (the GPU machine's venv may lack it) a stand-in will do.
+if ! "$py" -c 'import tqdm' >/dev/null 2>&1; then
+  mkdir -p "$work/stand-ins"
+  printf 'def tqdm(iterable=None, *args, **kwargs):\n    return iterable\n' > "$work/stand-ins/tqdm.py"
+  export PYTHONPATH="$work/stand-ins${PYTHONPATH:+:$PYTHONPATH}"
+  echo "== note: tqdm is not installed for $py; a stand-in that only iterates is on PYTHONPATH"
 fi
 if [[ $device == cuda ]]; then n_deep=${REF_N_DEEP:-256}; n_full=${REF_N_FULL:-128}
 else n_deep=${REF_N_DEEP:-64}; n_full=${REF_N_FULL:-8}; fi
