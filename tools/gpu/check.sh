@@ -170,7 +170,7 @@ for m in dae barlow rpl; do train_pair $m 1024x2048 bf16-cl "$tmp/cache_full.h5"
 # The table.
 {
   echo; echo "== GPU check summary ($(date -u +%FT%TZ), $(git rev-parse --short HEAD))"
-  column -t -s $'\t' "$summary"
+  column -t -s $'\t' "$summary" 2>/dev/null || cat "$summary"
   echo; echo "-- training (${gpu_name:-no GPU}; MFU against PEAK_TFLOPS=$peak)"
   "$py" tools/gpu/train_table.py "$out" --peak-tflops "$peak"
   echo; echo "-- input pipeline (dae, batches read ahead: 2; read in the step: 0)"
