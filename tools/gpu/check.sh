@@ -169,7 +169,7 @@ for m in dae barlow rpl; do train_pair $m 1024x2048 bf16-cl "$tmp/cache_full.h5"
 
 # The table.
 {
-  echo; echo "== GPU check summary ($(date -u +%FT%TZ), $(git rev-parse --short HEAD))"
+  echo; echo "== GPU check summary ($(date -u +%FT%TZ), $(git rev-parse --short HEAD 2>/dev/null || echo "no git"))"
   column -t -s $'\t' "$summary" 2>/dev/null || cat "$summary"
   echo; echo "-- training (${gpu_name:-no GPU}; MFU against PEAK_TFLOPS=$peak)"
   "$py" tools/gpu/train_table.py "$out" --peak-tflops "$peak"
