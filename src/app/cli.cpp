@@ -44,6 +44,10 @@ Cli::Cli()
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   cli.add_option("--log-level", g.log_level, "debug | info | warn | error | quiet")
       ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "quiet"}));
+  cli.add_flag("--cudnn-benchmark,!--no-cudnn-benchmark", g.cudnn_benchmark,
+               "CUDA: cuDNN times the convolution algorithms once per input shape and keeps the "
+               "fastest (the choice may differ between runs; off: its heuristic choice)")
+      ->capture_default_str();
   cli.add_flag_callback("--version", [] {
     std::printf("loce %s (git %s, LibTorch %s)\n", loce::version(), loce::git_revision(),
                 TORCH_VERSION);
@@ -114,6 +118,7 @@ void apply_global_options(const GlobalOptions& g, const dist::WorldInfo& world) 
   int cores = int(std::thread::hardware_concurrency());
   int threads = g.threads > 0 ? g.threads : std::max(1, cores / std::max(1, world.local_size));
   torch::set_num_threads(threads);
+  at::globalContext().setBenchmarkCuDNN(g.cudnn_benchmark);  // no effect on the CPU
   seed_globals(g.seed, world.rank);
 }
 

@@ -38,6 +38,7 @@ struct GlobalOptions {
   int threads = 0;  // 0 = the cores available to this rank
   std::string device = "auto";
   std::string log_level = "info";
+  bool cudnn_benchmark = true;  // CUDA: cuDNN times conv algorithms per shape, keeps the fastest
 };
 
 // What a subcommand's run function gets once the world is up.

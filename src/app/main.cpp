@@ -2,6 +2,8 @@
 // main only parses the command line, brings up the world and hands over to the subcommand.
 #include <exception>
 
+#include <ATen/Context.h>
+
 #include "app/cli.h"
 #include "core/cpu_tuning.h"
 #include "core/error.h"
@@ -36,7 +38,8 @@ int main(int argc, char** argv) {
     ctx.device = dist::resolve_device(ctx.global.device, ctx.world);
     app::apply_global_options(ctx.global, ctx.world);
     log::debug("running '", cli.selected_name(), "' on ", ctx.world.size, " rank(s), device ",
-               ctx.device.str());
+               ctx.device.str(), ", cuDNN benchmark ",
+               at::globalContext().benchmarkCuDNN() ? "on" : "off");
     if (!cpu_tuning_note().empty()) log::debug("CPU tuning: ", cpu_tuning_note());
     if (!malloc_note.empty()) log::debug("CPU tuning: ", malloc_note);
     rc = cli.run_selected(ctx);

@@ -65,6 +65,17 @@ TEST(Cli, GlobalOptionsAfterTheSubcommand) {
   EXPECT_EQ(r.output.find("not expected"), std::string::npos) << r.output;
 }
 
+// cuDNN's benchmark mode is on unless switched off, from the command line or a config file.
+TEST(Cli, CudnnBenchmarkModeIsOnByDefault) {
+  const std::string missing = " --cache " + test::temp_dir("cli") + "/missing.h5";
+  auto r = run_loce("--log-level debug stats" + missing);
+  EXPECT_NE(r.output.find("cuDNN benchmark on"), std::string::npos) << r.output;
+  r = run_loce("--log-level debug --no-cudnn-benchmark stats" + missing);
+  EXPECT_NE(r.output.find("cuDNN benchmark off"), std::string::npos) << r.output;
+  r = run_with_config("cudnn-benchmark = false\n", "--log-level debug stats --config CFG" + missing);
+  EXPECT_NE(r.output.find("cuDNN benchmark off"), std::string::npos) << r.output;
+}
+
 TEST(Cli, ConfigValuesApplyAndFlagsOverrideThem) {
   std::string shared = test::shared_dir();
   std::string root = shared + "/fixtures/pseudo_cityscapes";
