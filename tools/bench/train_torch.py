@@ -164,6 +164,7 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     dev = torch.device("cpu" if a.count_only else a.device)
+    torch.backends.cudnn.benchmark = True  # as `loce` does by default (--cudnn-benchmark)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     task = Task(a.method, a.base_width, a.depth).to(dev).to(memory_format=fmt)
     params = sum(p.numel() for p in task.parameters() if p.requires_grad)
