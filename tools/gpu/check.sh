@@ -8,6 +8,10 @@
 #
 #   here, once:  tools/gpu/check.sh --fetch   (Boost .debs and the LoCE reference's source
 #                                             into .device/, which git ignores; never commit it)
+#                The reference's source: fetch github:continental/local-concept-embeddings (the
+#                search tool's fetch gives a bare git folder), then
+#                git --git-dir=MIRROR archive HEAD src | tar -x -C /tmp/ref and
+#                REF_SRC_FROM=/tmp/ref/src tools/gpu/check.sh --fetch
 #   there:       run(command="tools/gpu/check.sh", carry=[".device"], timeout_s=560), or, where
 #                one call's limit is too short for it all, two calls back to back (the machine
 #                stays warm and keeps build-gpu/ for about 30 s between them):
