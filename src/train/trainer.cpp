@@ -166,10 +166,12 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   net->to(device);
   const bool cl = cfg.channels_last && device.is_cuda();
   std::vector<at::Tensor> params;
-  for (auto& p : trained->parameters())
-    if (p.requires_grad()) params.push_back(p);
   int64_t n_params = 0;
-  for (const auto& p : params) n_params += p.numel();
+  for (auto& p : trained->parameters())
+    if (p.requires_grad()) {
+      params.push_back(p);
+      n_params += p.numel();
+    }
   log::info(cfg.method, ": ", n_params, " trainable parameters, batch ", cfg.batch_size, " x ",
             world.size, world.size == 1 ? " rank" : " ranks", " on ", device.str(),
             cfg.bf16 && device.is_cuda() ? " (bf16 autocast)" : "", cl ? " (channels-last)" : "");
@@ -352,9 +354,10 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
 
     // Loss and metrics averaged over ranks: one small collective per step, left on the device.
     std::vector<at::Tensor> scalars{result.loss.detach().to(at::kDouble).reshape({1})};
-    if (metric_names.empty())
+    if (metric_names.empty()) {  // the first step names the metrics
       for (auto& m : result.metrics) metric_names.push_back(m.first);
-    metric_sums.resize(metric_names.size(), 0.0);
+      metric_sums.assign(metric_names.size(), 0.0);
+    }
     for (auto& m : result.metrics) scalars.push_back(m.second.detach().to(at::kDouble).reshape({1}));
     at::Tensor reduced = at::cat(scalars);
     if (world.size > 1) comm->all_reduce(reduced, dist::ReduceOp::Avg);

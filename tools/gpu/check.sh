@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The GPU check (issue 8), one command on the lent H100 or H200 (../shared/DEVICE.md): builds with the
-# CUDA LibTorch of the machine's PyTorch, the system NCCL/OpenMPI/HDF5 and the carried
+# The GPU check (issue 8), one command on the lent H100 or H200 (../shared/DEVICE.md): builds
+# with the CUDA LibTorch of the machine's PyTorch, the system NCCL/OpenMPI/HDF5 and the carried
 # Boost.Serialization; runs the CUDA tests (NCCL in a world of one, data-parallel step on NCCL,
 # LoCE and GMM on the GPU equal to the CPU), the test suite, a tiny end-to-end job on the GPU;
 # then the benchmarks (training, the input pipeline's GPU busy fraction, LoCE, analysis,
@@ -118,15 +118,15 @@ phase=bench
 #   128x256, batch 64: dae in fp32, bf16 and bf16 + channels-last; barlow and rpl in bf16 + cl.
 #   1024x2048, batch 8 (after the other benchmarks): every method in bf16 + channels-last.
 train_pair() {  # METHOD RESOLUTION VARIANT CACHE HEIGHT WIDTH BATCH STEPS
-  local m=$1 res=$2 variant=$3 cache=$4 h=$5 w=$6 b=$7 s=$8 flags=() pyflags=()
-  [[ $variant == bf16* ]] && flags+=(--bf16) && pyflags+=(--bf16)
-  [[ $variant == *cl ]] && flags+=(--channels-last) && pyflags+=(--channels-last)
+  local m=$1 res=$2 variant=$3 cache=$4 h=$5 w=$6 b=$7 s=$8 flags=()  # the same flags for both
+  [[ $variant == bf16* ]] && flags+=(--bf16)
+  [[ $variant == *cl ]] && flags+=(--channels-last)
   step "train_ours_${m}_${res}_$variant" 150 "$loce" --device "$dev" pretrain --method "$m" \
       --data "$cache" --out "$tmp/pt_${m}_${res}_$variant" --batch-size "$b" --steps "$s" \
       --log-every $((s / 3)) --base-width $BW "${flags[@]}"
   step "train_torch_${m}_${res}_$variant" 150 "$py" tools/bench/train_torch.py --method "$m" \
       --device "$dev" --height "$h" --width "$w" --batch "$b" --steps "$s" --base-width $BW \
-      "${pyflags[@]}"
+      "${flags[@]}"
 }
 if [[ $cpu == 1 ]]; then H=32; W=64; B=4; S=3; BW=8; else H=128; W=256; B=64; S=30; BW=64; fi
 step synth 120 "$loce" synth --out "$tmp/synth" --train $((B * 2)) --val 2 --height $((H * 2)) --width $((W * 2))
