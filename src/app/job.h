@@ -17,6 +17,7 @@
 //   synth_width = 256
 //   [configs]                                 # optional per-stage configs, overriding `config`
 //   pretrain = "../configs/demo.toml"
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>

@@ -14,3 +14,6 @@ add_test(NAME app.slurm_scripts
 # Skipped (exit 77) only where it cannot run: not root, or the slurm packages missing.
 set_tests_properties(app.slurm_scripts PROPERTIES ENVIRONMENT "${LOCE_TEST_ENV}" TIMEOUT 900
                      PROCESSORS 2 RUN_SERIAL TRUE LABELS slurm SKIP_RETURN_CODE 77)
+
+# The runner's job files, plan, manifest and lock are tested as functions too (test_runner.cpp).
+target_link_libraries(test_app PRIVATE loce_runner)

@@ -1,0 +1,387 @@
+// The runner's parts as functions: job files (every key checked), the plan a job expands to
+// (stage order, filters, job-array combinations, the inputs that tie each step to the one before),
+// the manifest that decides what is skipped, and the run folder's lock.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "app/job.h"
+#include "app/run_manifest.h"
+#include "app/run_plan.h"
+#include "core/error.h"
+#include "support/test_support.h"
+
+using namespace loce;
+using namespace loce::app;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A folder with a config file c.toml and a job file j.toml holding `body`.
+struct JobDir {
+  std::string dir, config, job;
+  explicit JobDir(const std::string& body) {
+    dir = test::temp_dir("runner");
+    config = dir + "/c.toml";
+    job = dir + "/j.toml";
+    std::ofstream(config) << "seed = 1\n";
+    std::ofstream(job) << body;
+  }
+};
+
+// The message of the InputError that loading `body` as a job file throws ("" if none).
+std::string job_error(const std::string& body) {
+  JobDir d(body);
+  try {
+    load_job(d.job);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::vector<std::string> keys(const std::vector<Step>& plan) {
+  std::vector<std::string> k;
+  for (const auto& s : plan) k.push_back(s.key);
+  return k;
+}
+
+const Step& step(const std::vector<Step>& plan, const std::string& key) {
+  auto it = std::find_if(plan.begin(), plan.end(), [&](const Step& s) { return s.key == key; });
+  if (it == plan.end()) throw std::runtime_error("no step " + key);
+  return *it;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+std::string hostname() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+TEST(Job, EveryJobFileInTheTreeLoadsWithItsConfigs) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(test::source_dir() + "/jobs")) {
+    if (e.path().extension() != ".toml") continue;
+    SCOPED_TRACE(e.path().string());
+    Job job = load_job(e.path().string());
+    EXPECT_FALSE(job.methods.empty());
+    for (const auto& stage : job.stages) {
+      const std::string& config = job.config_for(stage);
+      if (!config.empty()) {
+        EXPECT_TRUE(fs::is_regular_file(config)) << stage << ": " << config;
+      }
+    }
+    ++n;
+  }
+  EXPECT_GE(n, 4);  // table1, demo, ci, ablation-*
+}
+
+TEST(Job, DefaultsAndResolvedPaths) {
+  JobDir d("config = \"c.toml\"\n[dataset]\nsource = \"cityscapes\"\n");
+  Job job = load_job(d.job);
+  EXPECT_EQ(job.name, "j");
+  EXPECT_EQ(job.methods, known_methods());
+  EXPECT_EQ(job.stages, pipeline_stages());
+  EXPECT_EQ(job.seeds, std::vector<uint64_t>{0});
+  ASSERT_EQ(job.resolutions.size(), 1u);
+  EXPECT_EQ(job.resolutions[0].tag(), "128x256");
+  // Paths in a job file are relative to the file, wherever `loce run` is started.
+  EXPECT_EQ(job.config, fs::path(d.config).lexically_normal().string());
+  EXPECT_EQ(job.source, (fs::path(d.dir) / "cityscapes").lexically_normal().string());
+  EXPECT_FALSE(job.synthetic());
+}
+
+TEST(Job, EveryMistakeIsAnErrorNamingIt) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"methds = [\"dae\"]\n", "unknown key 'methds'"},
+      {"[datset]\nsource = \"synth\"\n", "unknown section [datset]"},
+      {"[dataset]\nsynth_trian = 3\n", "unknown key 'dataset.synth_trian'"},
+      {"[dataset]\nsynth_train = 0\n", "must be a positive integer, got '0'"},
+      {"[dataset]\nsynth_val = 2.5\n", "must be a positive integer, got '2.5'"},
+      {"[configs]\npretrian = \"c.toml\"\n", "unknown stage 'pretrian'"},
+      {"methods = [\"dae\", \"simclr\"]\n", "unknown method 'simclr'"},
+      {"stages = [\"prepare\", \"train\"]\n", "unknown stage 'train'"},
+      {"config = \"missing.toml\"\n", "missing.toml does not exist"},
+      {"[configs]\nembed = \"gone.toml\"\n", "gone.toml does not exist"},
+      {"resolutions = [\"128by256\"]\n", "resolution '128by256' is not HEIGHTxWIDTH"},
+      {"resolutions = [\"0x256\"]\n", "resolution '0x256'"},
+      {"seeds = [-1]\n", "seed '-1' is not a non-negative integer"},
+      {"seeds = [1.5]\n", "seed '1.5'"},
+      {"seeds = [99999999999999999999999]\n", "seed '99999999999999999999999'"},
+      {"methods = []\n", "must not be empty"},
+      {"name = \"a\"\nname = [\"b\", \"c\"]\n", "key 'name' takes one value"},
+  };
+  for (const auto& [body, expected] : cases) {
+    std::string msg = job_error(body);
+    EXPECT_NE(msg.find(expected), std::string::npos) << "job file:\n" << body << "gave: '" << msg << "'";
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;  // one line
+  }
+  try {
+    load_job("/nonexistent/job.toml");
+    ADD_FAILURE() << "a missing job file was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("job file not found: /nonexistent/job.toml"), std::string::npos);
+  }
+}
+
+TEST(Plan, StagesInPipelineOrderWithEachStepReadingItsPredecessorsOutputs) {
+  JobDir d("config = \"c.toml\"\n");
+  Job job = load_job(d.job);
+  auto plan = make_plan(job, "/runs/x", {});
+  // synth + prepare, then five steps per method, then the report.
+  ASSERT_EQ(plan.size(), 2 + 4 * 5 + 1u);
+  EXPECT_EQ(plan.front().key, "synth");
+  EXPECT_EQ(plan[1].key, "prepare/128x256");
+  EXPECT_EQ(plan.back().key, "report/128x256/s0");
+  for (const auto& m : known_methods()) {
+    const std::string tag = "128x256/" + m + "/s0";
+    const Step& pre = step(plan, "pretrain/" + tag);
+    const Step& fin = step(plan, "finetune/" + tag);
+    const Step& eval = step(plan, "evaluate/" + tag);
+    const Step& emb = step(plan, "embed/" + tag);
+    const Step& ana = step(plan, "analyze/" + tag);
+    // A changed output upstream invalidates every step after it.
+    EXPECT_TRUE(has(pre.inputs, plan[1].outputs[0]));
+    EXPECT_TRUE(has(fin.inputs, pre.outputs[0]));
+    EXPECT_TRUE(has(eval.inputs, fin.outputs[0]));
+    EXPECT_TRUE(has(emb.inputs, pre.outputs[0]));
+    EXPECT_TRUE(has(ana.inputs, emb.outputs[0]));
+    EXPECT_TRUE(has(plan.back().inputs, ana.outputs[0]));
+    // Training steps resume; every step names the job's config and the combination's seed.
+    EXPECT_TRUE(has(pre.args, "--resume"));
+    EXPECT_TRUE(has(fin.args, "--resume"));
+    for (const Step* s : {&pre, &fin, &eval, &emb, &ana}) {
+      EXPECT_EQ(s->args[0], "--config");
+      EXPECT_EQ(s->args[1], job.config);
+      EXPECT_EQ(s->method, m);
+    }
+  }
+}
+
+TEST(Plan, FiltersPickStagesAndMethods) {
+  JobDir d("config = \"c.toml\"\nseeds = [3]\n");
+  Job job = load_job(d.job);
+  PlanFilter f;
+  f.only_methods = {"dae"};
+  f.from_stage = "embed";
+  f.until_stage = "analyze";
+  EXPECT_EQ(keys(make_plan(job, "out", f)),
+            (std::vector<std::string>{"embed/128x256/dae/s3", "analyze/128x256/dae/s3"}));
+
+  f = {};
+  f.until_stage = "prepare";
+  EXPECT_EQ(keys(make_plan(job, "out", f)), (std::vector<std::string>{"synth", "prepare/128x256"}));
+
+  // The report lists only the methods that were run.
+  f = {};
+  f.only_methods = {"barlow", "rpl"};
+  f.from_stage = "report";
+  auto plan = make_plan(job, "out", f);
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_TRUE(has(plan[0].args, "out/128x256/barlow-s3"));
+  EXPECT_TRUE(has(plan[0].args, "out/128x256/rpl-s3"));
+  EXPECT_FALSE(has(plan[0].args, "out/128x256/dae-s3"));
+
+  // A job's own `stages` list limits the plan as well.
+  JobDir d2("config = \"c.toml\"\nstages = [\"pretrain\", \"embed\"]\nmethods = [\"rpl\"]\n");
+  EXPECT_EQ(keys(make_plan(load_job(d2.job), "out", {})),
+            (std::vector<std::string>{"pretrain/128x256/rpl/s0", "embed/128x256/rpl/s0"}));
+}
+
+TEST(Plan, PerStageConfigsOverrideTheJobsConfig) {
+  JobDir d("config = \"c.toml\"\nmethods = [\"dae\"]\n[configs]\nembed = \"e.toml\"\n");
+  std::ofstream(d.dir + "/e.toml") << "seed = 2\n";
+  auto plan = make_plan(load_job(d.job), "out", {});
+  EXPECT_EQ(step(plan, "embed/128x256/dae/s0").args[1], fs::path(d.dir + "/e.toml").lexically_normal().string());
+  EXPECT_EQ(step(plan, "pretrain/128x256/dae/s0").args[1], fs::path(d.config).lexically_normal().string());
+}
+
+TEST(Plan, JobArrayCombinationsAreNumberedResolutionMethodSeed) {
+  JobDir d("config = \"c.toml\"\nmethods = [\"barlow\", \"dae\"]\nseeds = [0, 1]\n"
+           "resolutions = [\"64x128\", \"128x256\"]\n");
+  Job job = load_job(d.job);
+  auto combos = combinations(job);
+  ASSERT_EQ(combos.size(), 8u);
+  EXPECT_EQ(combos[0].resolution.tag(), "64x128");
+  EXPECT_EQ(combos[0].method, "barlow");
+  EXPECT_EQ(combos[1].seed, 1u);
+  EXPECT_EQ(combos[2].method, "dae");
+  EXPECT_EQ(combos[7].resolution.tag(), "128x256");
+  EXPECT_EQ(combos[7].method, "dae");
+  EXPECT_EQ(combos[7].seed, 1u);
+  for (int i = 0; i < 8; ++i) {
+    PlanFilter f;
+    f.combination = i;
+    f.from_stage = "pretrain";
+    f.until_stage = "analyze";
+    auto plan = make_plan(job, "out", f);
+    ASSERT_EQ(plan.size(), 5u);
+    for (const auto& s : plan) {
+      EXPECT_EQ(s.method, combos[i].method);
+      const std::string tail = combos[i].resolution.tag() + "/" + combos[i].method + "/s" +
+                               std::to_string(combos[i].seed);
+      EXPECT_EQ(s.key.substr(s.key.size() - tail.size()), tail);
+    }
+  }
+}
+
+TEST(Plan, BadFiltersAreErrors) {
+  JobDir d("config = \"c.toml\"\nmethods = [\"dae\"]\n");
+  Job job = load_job(d.job);
+  auto error = [&](const PlanFilter& f) -> std::string {
+    try {
+      make_plan(job, "out", f);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  PlanFilter f;
+  f.from_stage = "analyze";
+  f.until_stage = "pretrain";
+  EXPECT_NE(error(f).find("--from analyze comes after --until pretrain"), std::string::npos);
+  f = {};
+  f.from_stage = "finetuning";
+  EXPECT_NE(error(f).find("unknown stage 'finetuning'"), std::string::npos);
+  f = {};
+  f.only_methods = {"barlow"};
+  EXPECT_NE(error(f).find("has no method 'barlow'"), std::string::npos);
+  f = {};
+  f.combination = 1;
+  EXPECT_NE(error(f).find("combination 1 out of range: the job has 1"), std::string::npos);
+}
+
+TEST(Manifest, ADoneStepIsSkippedUntilItsInputsConfigOrOutputsChange) {
+  const std::string dir = test::temp_dir("manifest");
+  const std::string config = dir + "/c.toml", input = dir + "/in.h5", output = dir + "/out.h5";
+  std::ofstream(config) << "seed = 1\n";
+  std::ofstream(input) << "abc";
+  std::ofstream(output) << "result";
+  Step s{"embed/64x128/dae/s0", "embed", "dae", {"--config", config, "embed", "--data", input},
+         {input}, {output}};
+  const std::string path = dir + "/manifest.tsv";
+  const std::string hash = step_hash(s);
+  Manifest(path).record(s, "done", hash, 1.5);
+
+  Manifest m(path);  // as the next `loce run` reads it
+  EXPECT_TRUE(m.is_done(s, step_hash(s)));
+  ASSERT_EQ(m.entries().count(s.key), 1u);
+  EXPECT_EQ(m.entries().at(s.key).outputs, std::vector<std::string>{output});
+  EXPECT_DOUBLE_EQ(m.entries().at(s.key).seconds, 1.5);
+  for (const auto& e : fs::directory_iterator(dir))  // written through a temporary, renamed
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+
+  // The input changes (its size): the step runs again.
+  std::ofstream(input, std::ios::app) << "d";
+  EXPECT_NE(step_hash(s), hash);
+  EXPECT_FALSE(m.is_done(s, step_hash(s)));
+  std::ofstream(input) << "abc";
+  fs::last_write_time(input, fs::last_write_time(input) - std::chrono::hours(1));
+  EXPECT_NE(step_hash(s), hash) << "same size, other modification time";
+
+  // The config's content changes: so do both hashes.
+  Manifest(path).record(s, "done", step_hash(s), 1.0);
+  const std::string before = step_hash(s), config_before = config_hash(s);
+  std::ofstream(config) << "seed = 2\n";
+  EXPECT_NE(step_hash(s), before);
+  EXPECT_NE(config_hash(s), config_before);
+  EXPECT_FALSE(Manifest(path).is_done(s, step_hash(s)));
+
+  // Same hash, but an output is gone, or the step did not finish.
+  Manifest(path).record(s, "done", step_hash(s), 1.0);
+  EXPECT_TRUE(Manifest(path).is_done(s, step_hash(s)));
+  fs::remove(output);
+  EXPECT_FALSE(Manifest(path).is_done(s, step_hash(s)));
+  std::ofstream(output) << "result";
+  for (const char* status : {"failed", "interrupted"}) {
+    Manifest(path).record(s, status, step_hash(s), 1.0);
+    EXPECT_FALSE(Manifest(path).is_done(s, step_hash(s))) << status;
+  }
+}
+
+TEST(Manifest, KeepsEveryStepInOrderAndIgnoresDamagedLines) {
+  const std::string dir = test::temp_dir("manifest");
+  const std::string path = dir + "/manifest.tsv";
+  std::ofstream(path) << "# header\nnot a manifest line\nsynth\tdone\tabc\n";
+  Manifest m(path);
+  EXPECT_TRUE(m.entries().empty());
+  Step a{"synth", "prepare", "", {"synth"}, {}, {dir}};
+  Step b{"prepare/64x128", "prepare", "", {"prepare"}, {dir}, {dir}};
+  m.record(a, "done", step_hash(a), 2);
+  m.record(b, "failed", step_hash(b), 3);
+  m.record(a, "done", step_hash(a), 4);  // a rerun replaces its line in place
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#') lines.push_back(line.substr(0, line.find('\t')));
+  EXPECT_EQ(lines, (std::vector<std::string>{"synth", "prepare/64x128"}));
+  Manifest again(path);
+  EXPECT_DOUBLE_EQ(again.entries().at("synth").seconds, 4);
+  EXPECT_EQ(again.entries().at("prepare/64x128").status, "failed");
+}
+
+TEST(RunLock, OneHolderAtATimeAndStaleLocksAreTakenOver) {
+  const std::string dir = test::temp_dir("lock");
+  const std::string path = dir + "/run/.lock";
+  auto error = [&]() -> std::string {
+    try {
+      RunLock again(path);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  {
+    RunLock lock(path);  // creates the run folder too
+    std::ifstream in(path);
+    std::string host;
+    long pid = 0;
+    in >> host >> pid;
+    EXPECT_EQ(host, hostname());
+    EXPECT_EQ(pid, long(getpid()));
+    // A live holder (this process) is refused, naming pid and host.
+    std::string msg = error();
+    EXPECT_NE(msg.find("is in use by pid " + std::to_string(getpid()) + " on " + hostname()),
+              std::string::npos) << msg;
+  }
+  EXPECT_FALSE(fs::exists(path)) << "the lock outlived its holder";
+
+  // A holder on another host cannot be checked from here: refused.
+  std::ofstream(path) << "elsewhere.example 4242\n";
+  EXPECT_NE(error().find("in use by pid 4242 on elsewhere.example"), std::string::npos);
+
+  // A dead process's lock on this host is taken over.
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  waitpid(child, nullptr, 0);
+  std::ofstream(path) << hostname() << " " << child << "\n";
+  {
+    RunLock lock(path);
+    std::ifstream in(path);
+    std::string host;
+    long pid = 0;
+    in >> host >> pid;
+    EXPECT_EQ(pid, long(getpid()));
+  }
+
+  // A run folder that cannot be created: a clear error, not a crash.
+  std::ofstream(dir + "/file") << "x";
+  try {
+    RunLock bad(dir + "/file/run/.lock");
+    ADD_FAILURE() << "a lock below a regular file was taken";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot create folder " + dir + "/file/run"), std::string::npos)
+        << e.what();
+  }
+}
