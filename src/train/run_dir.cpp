@@ -60,6 +60,10 @@ TrainConfig config_from_entries(const ConfigEntries& entries) {
     auto as_int = [&, &key = key, &value = value]() -> int64_t {
       try { return std::stoll(value); } catch (...) { bad_input("config key ", key, ": bad integer '", value, "'"); }
     };
+    auto as_seed = [&, &value = value]() -> uint64_t {
+      try { if (!value.empty() && value[0] != '-') return std::stoull(value); } catch (...) {}
+      bad_input("config key seed: bad seed '", value, "'");
+    };
     auto as_double = [&, &key = key, &value = value]() -> double {
       try { return std::stod(value); } catch (...) { bad_input("config key ", key, ": bad number '", value, "'"); }
     };
@@ -67,7 +71,7 @@ TrainConfig config_from_entries(const ConfigEntries& entries) {
     else if (key == "data") c.data = value;
     else if (key == "split") c.split = value;
     else if (key == "encoder_run") c.encoder_run = value;
-    else if (key == "seed") c.seed = uint64_t(std::stoull(value));
+    else if (key == "seed") c.seed = as_seed();
     else if (key == "base_width") c.base_width = as_int();
     else if (key == "depth") c.depth = as_int();
     else if (key == "bilinear") c.bilinear = value == "1";

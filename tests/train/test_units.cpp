@@ -54,6 +54,29 @@ TEST(Config, ResumeRefusesAChangedKeyAndNamesIt) {
   EXPECT_EQ(parse_sizes("8-16", "projector"), (std::vector<int64_t>{8, 16}));
 }
 
+// A run folder's model is rebuilt from the config its checkpoint stores as text.
+TEST(Config, StoredEntriesGiveBackTheConfigAndBadValuesAreErrors) {
+  TrainConfig a;
+  a.method = "rpl";
+  a.seed = 18446744073709551000ULL;  // seeds are uint64: above 2^63 too
+  a.base_width = 12;
+  a.lr = 0.25;
+  TrainConfig b = config_from_entries(a.entries());
+  EXPECT_EQ(b.method, "rpl");
+  EXPECT_EQ(b.seed, a.seed);
+  EXPECT_EQ(b.base_width, 12);
+  EXPECT_DOUBLE_EQ(b.lr, 0.25);
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"seed", "-1"}, {"seed", "x"}, {"seed", ""}, {"base_width", "wide"}, {"lr", "fast"}}) {
+    try {
+      config_from_entries({{key, value}});
+      ADD_FAILURE() << key << " = '" << value << "' was accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("config key " + key), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Evaluation, ConfusionMatrixAndScoresByHand) {
   // 3 classes. gt:   0 0 1 1 2 255
   //            pred: 0 1 1 1 0 2
