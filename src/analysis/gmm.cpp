@@ -199,6 +199,10 @@ GaussianMixture::GaussianMixture(GmmOptions options, dist::Communicator* comm)
   if (options_.n_components < 1) bad_input("GMM: n_components must be >= 1");
   if (options_.n_init < 1) bad_input("GMM: n_init must be >= 1");
   if (options_.max_iter < 1) bad_input("GMM: max_iter must be >= 1");
+  if (!(options_.tol >= 0) || !std::isfinite(options_.tol))
+    bad_input("GMM: tol must be a finite number >= 0, got ", options_.tol);
+  if (!(options_.reg_covar >= 0) || !std::isfinite(options_.reg_covar))
+    bad_input("GMM: reg_covar must be a finite number >= 0, got ", options_.reg_covar);
 }
 
 void GaussianMixture::check_points(const at::Tensor& x_local) const {

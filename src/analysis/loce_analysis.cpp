@@ -61,6 +61,10 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& o,
   r.n_points = set.size();
   r.dims = set.vectors.size(1);
   const int64_t C = set.n_concepts(), n = set.size();
+  // Options first, so that a typo fails before minutes of GMM rather than after.
+  if (o.k < 0) bad_input("--k must be >= 0 (0: one component per concept), got ", o.k);
+  if (o.k_max < 0) bad_input("--k-max must be >= 0, got ", o.k_max);
+  if (o.projections) check_umap_options(o.umap);
   const int64_t k = o.k > 0 ? o.k : C;
   if (o.k_max <= 0 && k > n) bad_input(set.path, ": --k ", k, " is larger than the number of LoCEs (", n, ")");
   if (o.k_max > n) bad_input(set.path, ": --k-max ", o.k_max, " is larger than the number of LoCEs (", n, ")");

@@ -132,8 +132,27 @@ std::pair<double, double> umap_curve_parameters(double min_dist, double spread) 
   return fit_ab(min_dist, spread);
 }
 
+void check_umap_options(const UmapOptions& o) {
+  if (o.n_components < 1) bad_input("UMAP: n_components must be at least 1, got ", o.n_components);
+  if (o.n_neighbors < 2) bad_input("UMAP: n_neighbors must be at least 2, got ", o.n_neighbors);
+  if (!(o.spread > 0) || !std::isfinite(o.spread))
+    bad_input("UMAP: spread must be a finite number > 0, got ", o.spread);
+  if (!(o.min_dist >= 0 && o.min_dist <= o.spread))
+    bad_input("UMAP: min_dist must lie in [0, spread = ", o.spread, "], got ", o.min_dist);
+  if (o.n_epochs < 0) bad_input("UMAP: n_epochs must be >= 0 (0: the default), got ", o.n_epochs);
+  if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate))
+    bad_input("UMAP: learning_rate must be a finite number > 0, got ", o.learning_rate);
+  if (o.negative_sample_rate < 0)
+    bad_input("UMAP: negative_sample_rate must be >= 0, got ", o.negative_sample_rate);
+  if (!(o.repulsion_strength >= 0) || !std::isfinite(o.repulsion_strength))
+    bad_input("UMAP: repulsion_strength must be a finite number >= 0, got ", o.repulsion_strength);
+  if (o.init != "spectral" && o.init != "pca")
+    bad_input("UMAP: init '", o.init, "' is not spectral or pca");
+}
+
 at::Tensor umap_embed(const at::Tensor& x_in, const UmapOptions& o) {
   LOCE_CHECK(x_in.dim() == 2, "UMAP: points must be [n, d]");
+  check_umap_options(o);
   const int64_t n = x_in.size(0), dim = o.n_components;
   if (n < 3) bad_input("UMAP: needs at least 3 points, got ", n);
   if (!torch::isfinite(x_in).all().item<bool>()) bad_input("UMAP: points contain NaN or Inf");
@@ -170,15 +189,13 @@ at::Tensor umap_embed(const at::Tensor& x_in, const UmapOptions& o) {
   at::Tensor emb;
   if (o.init == "spectral" && n <= o.spectral_max_points && n > dim + 1) {
     emb = spectral_init(head, tail, weight, n, dim);
-  } else if (o.init == "spectral" || o.init == "pca") {
+  } else {  // pca (check_umap_options let nothing else through)
     if (o.init == "spectral")
       log::info("UMAP: ", n, " points, ",
                 n > o.spectral_max_points ? "above the limit of the dense spectral initialisation"
                                           : "too few for a spectral initialisation",
                 ": PCA initialisation instead");
     emb = fit_pca(x, std::min<int64_t>(dim, x.size(1))).transform(x);
-  } else {
-    bad_input("UMAP: init '", o.init, "' is not spectral or pca");
   }
   // umap-learn: scale to max |coord| 10, add noise 1e-4, then to [0, 10] per axis.
   emb = emb * (10.0 / emb.abs().max().clamp_min(1e-12));

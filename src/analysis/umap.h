@@ -41,6 +41,9 @@ struct UmapOptions {
 std::pair<double, double> umap_curve_parameters(double min_dist, double spread);
 
 // x [n, d] -> [n, n_components] float32 on x's device; at least 3 points.
+// An InputError naming the first option out of its range (umap-learn's checks).
+void check_umap_options(const UmapOptions& o);
+
 at::Tensor umap_embed(const at::Tensor& x, const UmapOptions& options = {});
 
 }  // namespace loce::analysis

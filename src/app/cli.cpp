@@ -38,7 +38,8 @@ Cli::Cli()
   GlobalOptions& g = global_;
   cli.set_config("--config", "", "TOML config file; command-line flags override it");
   cli.allow_config_extras(false);  // an unknown key in the config file is an error
-  cli.add_option("--seed", g.seed, "Base seed (each rank derives its own streams)");
+  cli.add_option("--seed", g.seed, "Base seed (each rank derives its own streams)")
+      ->check(seed_value());
   cli.add_option("--threads", g.threads, "Intra-op threads per rank (0: cores / ranks per node)");
   cli.add_option("--device", g.device, "cpu | cuda | auto")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}));

@@ -27,7 +27,8 @@ RunFn setup_synth(CLI::App& parent) {
   sub->add_option("--height", o.height, "Image height in pixels")->capture_default_str();
   sub->add_option("--width", o.width, "Image width in pixels")->capture_default_str();
   args->seed_flag = sub->add_option("--seed", args->seed,
-                                    "Dataset seed (default: the global --seed)");
+                                    "Dataset seed (default: the global --seed)")
+                        ->check(seed_value());
   sub->add_flag("--force", o.force, "Replace an existing non-empty --out");
 
   return [args](const Context& ctx) {

@@ -31,6 +31,22 @@ inline CLI::Validator at_least_one() {
       "INT>=1");
 }
 
+// Validator for seeds (uint64): digits only, so that "-1" is not read as 2^64 - 1.
+inline CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        try {
+          if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos) {
+            std::stoull(value);
+            return "";
+          }
+        } catch (const std::exception&) {
+        }
+        return "must be a whole number from 0 to 2^64-1, got '" + value + "'";
+      },
+      "SEED");
+}
+
 // Options every subcommand understands (set before the subcommand name, or in the config file).
 struct GlobalOptions {
   std::string config;

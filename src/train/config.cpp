@@ -1,6 +1,8 @@
 #include "train/config.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -88,15 +90,42 @@ ConfigEntries TrainConfig::entries() const {
 }
 
 void TrainConfig::validate() const {
-  if (batch_size < 1) bad_input("batch_size must be at least 1, got ", batch_size);
-  if (steps < 0 || epochs < 0) bad_input("steps and epochs must not be negative");
-  if (lr <= 0) bad_input("lr must be positive, got ", lr);
+  // Every number is checked whether or not this method uses it: a bad value in a shared config
+  // file fails the first run that reads it, not only the method it was meant for.
+  auto at_least = [](const char* key, int64_t v, int64_t min) {
+    if (v < min) bad_input(key, " must be at least ", min, ", got ", v);
+  };
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  auto in_range = [&](const char* key, double v, double lo, double hi, bool lo_open = false) {
+    if (std::isfinite(v) && v >= lo && v <= hi && !(lo_open && v == lo)) return;
+    if (hi == kInf)
+      bad_input(key, " must be a finite number ", lo_open ? "> " : ">= ", lo, ", got ", v);
+    bad_input(key, " must lie in [", lo, ", ", hi, "], got ", v);
+  };
+  at_least("batch_size", batch_size, 1);
+  at_least("steps", steps, 0);
+  at_least("epochs", epochs, 0);
+  at_least("warmup_steps", warmup_steps, 0);
+  at_least("depth", depth, 1);
+  at_least("base_width", base_width, 1);
+  at_least("classifier_hidden", classifier_hidden, 1);
+  at_least("rpl_grid", task.rpl_grid, 2);
+  at_least("log_every", log_every, 1);
+  at_least("checkpoint_every", checkpoint_every, 1);
+  at_least("keep_checkpoints", keep_checkpoints, 1);
+  at_least("prefetch", prefetch, 0);
   if (optimizer != "adamw" && optimizer != "sgd" && optimizer != "lars")
     bad_input("optimizer: expected adamw, sgd or lars, got '", optimizer, "'");
-  if (log_every < 1 || checkpoint_every < 1 || keep_checkpoints < 1)
-    bad_input("log_every, checkpoint_every and keep_checkpoints must be at least 1");
-  if (prefetch < 0) bad_input("prefetch must not be negative, got ", prefetch);
-  if (depth < 1 || base_width < 1) bad_input("depth and base_width must be at least 1");
+  in_range("lr", lr, 0, kInf, /*lo_open=*/true);
+  in_range("weight_decay", weight_decay, 0, kInf);
+  in_range("momentum", momentum, 0, 1);
+  in_range("lars_eta", lars_eta, 0, kInf, /*lo_open=*/true);
+  in_range("final_lr_fraction", final_lr_fraction, 0, 1);
+  in_range("clip_grad_norm", clip_grad_norm, 0, kInf);
+  in_range("barlow_lambda", task.barlow_lambda, 0, kInf);
+  in_range("dae_sigma", task.dae_sigma, 0, kInf);
+  in_range("rpl_grayscale_p", task.rpl_grayscale_p, 0, 1);
+  in_range("rpl_flip_p", task.rpl_flip_p, 0, 1);
   parse_sizes(projector, "projector");
 }
 

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <limits>
+
 #include "analysis/clustering_scores.h"
 #include "analysis/gmm.h"
 #include "analysis/kmeans.h"
@@ -217,4 +220,13 @@ TEST(Gmm, BadInputIsAClearError) {
   EXPECT_THROW(parse_gmm_init("random"), InputError);
   EXPECT_THROW(g2.fit_from_labels(torch::randn({10, 2}, torch::kFloat64),
                                   torch::full({10}, 7, torch::kInt64)), InputError);
+  // Options out of range fail when the model is made, before any work.
+  for (double bad : {-1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    GmmOptions t = o;
+    t.tol = bad;
+    EXPECT_THROW(GaussianMixture{t}, InputError) << "tol " << bad;
+    GmmOptions r = o;
+    r.reg_covar = bad;
+    EXPECT_THROW(GaussianMixture{r}, InputError) << "reg_covar " << bad;
+  }
 }

@@ -2,11 +2,16 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <functional>
+#include <limits>
+
 #include "analysis/clustering_scores.h"
 #include "analysis/decision_grid.h"
 #include "analysis/pca.h"
 #include "analysis/synthetic_loces.h"
 #include "analysis/umap.h"
+#include "core/error.h"
 #include "reference_data.h"
 
 using namespace loce;
@@ -20,6 +25,33 @@ TEST(Projection, PcaMatchesScikitLearn) {
   EXPECT_LT(err, 1e-6);
   double ev = (p.explained_variance - h5::read_tensor(f, "/pca/explained_variance")).abs().max().item<double>();
   EXPECT_LT(ev, 1e-6);
+}
+
+TEST(Projection, UmapOptionsOutOfRangeAreErrorsNamingTheOption) {
+  const at::Tensor x = torch::randn({20, 4}, torch::kFloat64);
+  const std::vector<std::pair<std::string, std::function<void(UmapOptions&)>>> cases = {
+      {"n_neighbors", [](UmapOptions& o) { o.n_neighbors = 1; }},
+      {"min_dist", [](UmapOptions& o) { o.min_dist = -0.1; }},
+      {"min_dist", [](UmapOptions& o) { o.min_dist = std::nan(""); }},
+      {"min_dist", [](UmapOptions& o) { o.min_dist = 1.5; }},  // above spread
+      {"spread", [](UmapOptions& o) { o.spread = 0; }},
+      {"n_epochs", [](UmapOptions& o) { o.n_epochs = -1; }},
+      {"learning_rate", [](UmapOptions& o) { o.learning_rate = std::numeric_limits<double>::infinity(); }},
+      {"init", [](UmapOptions& o) { o.init = "random"; }},
+  };
+  for (const auto& [name, spoil] : cases) {
+    UmapOptions o;
+    spoil(o);
+    try {
+      umap_embed(x, o);
+      ADD_FAILURE() << name << " out of range was accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+  }
+  UmapOptions ok;
+  ok.n_epochs = 5;
+  EXPECT_NO_THROW(check_umap_options(ok));
 }
 
 TEST(Projection, UmapCurveParametersMatchUmapLearn) {

@@ -105,6 +105,12 @@ TEST(Cli, MissingDatasetFolderIsOneClearLine) {
 TEST(Cli, BadValuesAreRejected) {
   EXPECT_NE(run_loce("--device tpu stats --cache x.h5").exit_code, 0);
   EXPECT_NE(run_loce("--log-level loud stats --cache x.h5").exit_code, 0);
+  // Seeds are uint64: "-1" must not become 2^64 - 1.
+  for (const char* seed : {"-1", "1.5", "18446744073709551616"}) {
+    auto r = run_loce(std::string("--seed ") + seed + " stats --cache x.h5");
+    EXPECT_NE(r.exit_code, 0) << seed;
+    EXPECT_NE(r.output.find("--seed: must be a whole number"), std::string::npos) << r.output;
+  }
   std::string dir = test::temp_dir("cli");
   auto r = run_loce("prepare --cityscapes " + dir + " --out " + dir + "/c.h5 --height 0");
   EXPECT_EQ(r.exit_code, 1);

@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
+#include <limits>
 
 #include "core/error.h"
 #include "support/test_support.h"
@@ -52,6 +54,38 @@ TEST(Config, ResumeRefusesAChangedKeyAndNamesIt) {
   EXPECT_NE(config_hash(a.entries()), config_hash(b.entries()));
   EXPECT_THROW(parse_sizes("2048-x", "projector"), InputError);
   EXPECT_EQ(parse_sizes("8-16", "projector"), (std::vector<int64_t>{8, 16}));
+}
+
+TEST(Config, EveryNumberOutOfRangeIsAnErrorNamingTheKey) {
+  const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::pair<std::string, std::function<void(TrainConfig&)>>> cases = {
+      {"batch_size", [](TrainConfig& c) { c.batch_size = 0; }},
+      {"warmup_steps", [](TrainConfig& c) { c.warmup_steps = -1; }},
+      {"rpl_grid", [](TrainConfig& c) { c.task.rpl_grid = 1; }},
+      {"lr", [&](TrainConfig& c) { c.lr = nan; }},
+      {"lr", [&](TrainConfig& c) { c.lr = inf; }},
+      {"weight_decay", [](TrainConfig& c) { c.weight_decay = -1; }},
+      {"momentum", [](TrainConfig& c) { c.momentum = 1.5; }},
+      {"lars_eta", [](TrainConfig& c) { c.lars_eta = 0; }},
+      {"final_lr_fraction", [](TrainConfig& c) { c.final_lr_fraction = -3; }},
+      {"clip_grad_norm", [&](TrainConfig& c) { c.clip_grad_norm = nan; }},
+      {"barlow_lambda", [&](TrainConfig& c) { c.task.barlow_lambda = inf; }},
+      {"dae_sigma", [](TrainConfig& c) { c.task.dae_sigma = -0.1; }},
+      {"rpl_flip_p", [](TrainConfig& c) { c.task.rpl_flip_p = 2; }},
+      {"keep_checkpoints", [](TrainConfig& c) { c.keep_checkpoints = 0; }},
+  };
+  for (const auto& [key, spoil] : cases) {
+    TrainConfig c;
+    c.method = "dae";  // whatever the method, every value is checked
+    spoil(c);
+    try {
+      c.validate();
+      ADD_FAILURE() << key << ": accepted";
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(key + " must", 0), 0u) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(TrainConfig{}.validate());
 }
 
 // A run folder's model is rebuilt from the config its checkpoint stores as text.
