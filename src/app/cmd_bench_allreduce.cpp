@@ -51,14 +51,18 @@ RunFn setup_bench_allreduce(CLI::App& cli) {
   auto* sub = bench.add_subcommand(
       "allreduce", "All-reduce bus bandwidth per backend and the overlap of gradient all-reduce "
                    "with backward (run under mpirun/srun)");
-  sub->add_option("--min-bytes", o->min_bytes, "Smallest message")->capture_default_str();
-  sub->add_option("--max-bytes", o->max_bytes, "Largest message")->capture_default_str();
-  sub->add_option("--factor", o->factor, "Size multiplier between rows")->capture_default_str();
+  sub->add_option("--min-bytes", o->min_bytes, "Smallest message")->capture_default_str()
+      ->check(at_least_one());
+  sub->add_option("--max-bytes", o->max_bytes, "Largest message")->capture_default_str()
+      ->check(at_least_one());
+  sub->add_option("--factor", o->factor, "Size multiplier between rows")->capture_default_str()
+      ->check(at_least(2));
   sub->add_option("--iters", o->iterations, "Timed calls per size (0: about --seconds each)")
-      ->capture_default_str();
-  sub->add_option("--warmup", o->warmup, "Untimed calls per size")->capture_default_str();
+      ->capture_default_str()->check(at_least(0));
+  sub->add_option("--warmup", o->warmup, "Untimed calls per size")->capture_default_str()
+      ->check(at_least(0));
   sub->add_option("--seconds", o->seconds_per_size, "Timed seconds per size when --iters is 0")
-      ->capture_default_str();
+      ->capture_default_str()->check(finite_in(1e-3, 3600));
   sub->add_option("--dtype", o->dtype, "float32 | float64 | bfloat16 | float16")
       ->capture_default_str();
   sub->add_option("--backends", o->backends,
@@ -66,13 +70,17 @@ RunFn setup_bench_allreduce(CLI::App& cli) {
   sub->add_option("--overlap", o->overlap, "Also measure the overlap in a training step")
       ->capture_default_str();
   sub->add_option("--overlap-channels", o->overlap_case.channels, "Conv stack width")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--overlap-layers", o->overlap_case.layers, "Conv stack depth")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--overlap-batch", o->overlap_case.batch, "Per-rank batch")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--overlap-size", o->overlap_case.height, "Input height = width")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--drill-fail-rank", o->drill_fail_rank,
                   "Testing: this rank throws after the first size (the job must die at once)")
       ->group("");

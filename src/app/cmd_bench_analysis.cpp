@@ -25,12 +25,14 @@ CommandRegistration reg("bench", [](CLI::App& cli) -> RunFn {
   auto c = std::make_shared<BenchCli>();
   auto& bench = subcommand_group(cli, "bench", "Benchmarks");
   auto* sub = bench.add_subcommand("analysis", "Time the GMM and all analysis metrics");
-  sub->add_option("--n", c->n, "LoCEs to generate")->capture_default_str();
-  sub->add_option("--dim", c->dim, "Channels per LoCE")->capture_default_str();
-  sub->add_option("--concepts", c->concepts, "Concepts (= GMM components)")->capture_default_str();
+  sub->add_option("--n", c->n, "LoCEs to generate")->capture_default_str()->check(at_least_one());
+  sub->add_option("--dim", c->dim, "Channels per LoCE")->capture_default_str()->check(at_least_one());
+  sub->add_option("--concepts", c->concepts, "Concepts (= GMM components)")->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--separation", c->separation,
                   "Distance of concept centres relative to their spread (3: silhouette ~0.5)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_in(0, 1e6));
   sub->add_option("--in", c->in, "Use this LoCE file instead of generated vectors");
   sub->add_option("--save", c->save, "Write the generated vectors as a LoCE file first");
   sub->add_option("--covariance", c->covariance, "full | diag | spherical")->capture_default_str();

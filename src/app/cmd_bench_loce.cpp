@@ -30,14 +30,19 @@ RunFn setup_bench_loce(CLI::App& cli) {
       ->capture_default_str();
   sub->add_option("--sharing", o->sharing,
                   "concepts per activation row: 1 = own activations per pair, 5 = per image")
-      ->capture_default_str();
-  sub->add_option("--deep-pairs", o->deep_pairs, "pairs at the deep shape (0: by device)");
-  sub->add_option("--full-pairs", o->full_pairs, "pairs at the full shape (0: by device)");
+      ->capture_default_str()
+      ->check(at_least_one());
+  sub->add_option("--deep-pairs", o->deep_pairs, "pairs at the deep shape (0: by device)")
+      ->check(at_least(0));
+  sub->add_option("--full-pairs", o->full_pairs, "pairs at the full shape (0: by device)")
+      ->check(at_least(0));
   sub->add_option("--mask-scale", o->mask_scale,
                   "masks at this multiple of the activation resolution (16: image resolution)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least_one());
   sub->add_option("--memory-budget", o->memory_budget_mib, "MiB per optimisation chunk")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_in(1, 1 << 30));
   return [o](const Context& ctx) {
     const bool cuda = ctx.device.is_cuda();
     std::vector<embedding::BenchCase> cases;

@@ -70,15 +70,13 @@ RunFn setup_embed(CLI::App& cli) {
   sub->add_option("--min-area", s.min_area, "skip pairs whose mask covers less than this fraction")
       ->capture_default_str();
   sub->add_option("--memory-budget", o->memory_budget_mib,
-                  "MiB of working memory per optimisation chunk")->capture_default_str();
+                  "MiB of working memory per optimisation chunk")->capture_default_str()
+      ->check(finite_in(1, 1 << 30));  // before its cast to bytes: NaN would not survive it
   return [o](const Context& ctx) {
     embedding::OptimizerSettings s = o->settings;
     s.mode = embedding::parse_mode(o->mode);
     s.mask_resize = embedding::parse_mask_resize(o->mask_resize);
     s.grid_h = s.grid_w = o->grid;
-    // Checked before the conversion: NaN or 1e30 would not survive the cast to int64.
-    if (!(o->memory_budget_mib >= 1 && o->memory_budget_mib <= double(1 << 30)))
-      bad_input("--memory-budget must lie in [1, 2^30] MiB, got ", o->memory_budget_mib);
     s.memory_budget_bytes = int64_t(o->memory_budget_mib * 1024 * 1024);
     auto comm = dist::cpu_communicator();
     if (!o->from_activations.empty()) {

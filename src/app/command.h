@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,20 +16,38 @@
 
 namespace loce::app {
 
-// Validator for counts and sizes that must be at least 1 ("--batch-size: must be at least 1,
-// got 0"; CLI11's own PositiveNumber prints the whole double range).
-inline CLI::Validator at_least_one() {
+// Validator for counts and sizes ("--batch-size: must be a whole number of at least 1, got
+// '0'"; CLI11's own PositiveNumber prints the whole double range).
+inline CLI::Validator at_least(long long min) {
   return CLI::Validator(
-      [](std::string& value) -> std::string {
+      [min](std::string& value) -> std::string {
         try {
           size_t used = 0;
           const long long v = std::stoll(value, &used);
-          if (used == value.size() && v >= 1) return "";
+          if (used == value.size() && v >= min) return "";
         } catch (const std::exception&) {
         }
-        return "must be a whole number of at least 1, got '" + value + "'";
+        return "must be a whole number of at least " + std::to_string(min) + ", got '" + value + "'";
       },
-      "INT>=1");
+      "INT>=" + std::to_string(min));
+}
+inline CLI::Validator at_least_one() { return at_least(1); }
+
+// Validator for a finite number in [lo, hi] (CLI::Range lets NaN through).
+inline CLI::Validator finite_in(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& value) -> std::string {
+        try {
+          size_t used = 0;
+          const double v = std::stod(value, &used);
+          if (used == value.size() && v >= lo && v <= hi) return "";
+        } catch (const std::exception&) {
+        }
+        std::ostringstream msg;
+        msg << "must be a number in [" << lo << ", " << hi << "], got '" << value << "'";
+        return msg.str();
+      },
+      "NUMBER");
 }
 
 // Validator for seeds (uint64): digits only, so that "-1" is not read as 2^64 - 1.

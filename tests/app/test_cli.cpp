@@ -105,6 +105,14 @@ TEST(Cli, MissingDatasetFolderIsOneClearLine) {
 TEST(Cli, BadValuesAreRejected) {
   EXPECT_NE(run_loce("--device tpu stats --cache x.h5").exit_code, 0);
   EXPECT_NE(run_loce("--log-level loud stats --cache x.h5").exit_code, 0);
+  // Numbers out of range, NaN included, are refused while the command line is read.
+  for (const char* args : {"bench allreduce --factor 1", "bench allreduce --seconds nan",
+                           "bench loce --full-pairs -3", "bench analysis --separation nan",
+                           "embed --model m --data d.h5 --split val --out o.h5 --memory-budget 1e30"}) {
+    auto r = run_loce(args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.output.find("must be a "), std::string::npos) << args << "\n" << r.output;
+  }
   // Seeds are uint64: "-1" must not become 2^64 - 1.
   for (const char* seed : {"-1", "1.5", "18446744073709551616"}) {
     auto r = run_loce(std::string("--seed ") + seed + " stats --cache x.h5");
