@@ -12,6 +12,7 @@
 
 #include <c10/core/Device.h>
 
+#include "core/seed_text.h"
 #include "dist/world.h"
 
 namespace loce::app {
@@ -50,17 +51,11 @@ inline CLI::Validator finite_in(double lo, double hi) {
       "NUMBER");
 }
 
-// Validator for seeds (uint64): digits only, so that "-1" is not read as 2^64 - 1.
+// Validator for seeds (uint64; core/seed_text.h).
 inline CLI::Validator seed_value() {
   return CLI::Validator(
       [](std::string& value) -> std::string {
-        try {
-          if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos) {
-            std::stoull(value);
-            return "";
-          }
-        } catch (const std::exception&) {
-        }
+        if (parse_seed(value)) return "";
         return "must be a whole number from 0 to 2^64-1, got '" + value + "'";
       },
       "SEED");

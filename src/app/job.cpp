@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/seed_text.h"
 
 namespace fs = std::filesystem;
 
@@ -49,16 +50,6 @@ int positive_int(const CLI::ConfigItem& item, const std::string& where) {
   } catch (const std::exception&) {
   }
   bad_input(where, ": key '", item.fullname(), "' must be a positive integer, got '", v, "'");
-}
-
-// std::stoull alone would take "-1" (as 2^64 - 1) and "1.5" (as 1).
-uint64_t parse_seed(const std::string& s, const std::string& where) {
-  const bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-  try {
-    if (digits) return std::stoull(s);
-  } catch (const std::exception&) {  // out of range
-  }
-  bad_input(where, ": seed '", s, "' is not a non-negative integer");
 }
 
 Resolution parse_resolution(const std::string& s, const std::string& where) {
@@ -105,7 +96,11 @@ Job load_job(const std::string& path) {
       else if (key == "stages") job.stages = item.inputs;
       else if (key == "seeds") {
         job.seeds.clear();
-        for (const auto& s : item.inputs) job.seeds.push_back(parse_seed(s, path));
+        for (const auto& s : item.inputs) {
+          auto seed = parse_seed(s);
+          if (!seed) bad_input(path, ": seed '", s, "' is not a non-negative integer");
+          job.seeds.push_back(*seed);
+        }
       } else if (key == "resolutions") {
         job.resolutions.clear();
         for (const auto& s : item.inputs) job.resolutions.push_back(parse_resolution(s, path));

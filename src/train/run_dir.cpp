@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/seed_text.h"
 #include "data/cache.h"
 #include "train/checkpoint.h"
 
@@ -61,7 +62,7 @@ TrainConfig config_from_entries(const ConfigEntries& entries) {
       try { return std::stoll(value); } catch (...) { bad_input("config key ", key, ": bad integer '", value, "'"); }
     };
     auto as_seed = [&, &value = value]() -> uint64_t {
-      try { if (!value.empty() && value[0] != '-') return std::stoull(value); } catch (...) {}
+      if (auto seed = parse_seed(value)) return *seed;
       bad_input("config key seed: bad seed '", value, "'");
     };
     auto as_double = [&, &key = key, &value = value]() -> double {

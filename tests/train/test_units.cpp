@@ -101,7 +101,7 @@ TEST(Config, StoredEntriesGiveBackTheConfigAndBadValuesAreErrors) {
   EXPECT_EQ(b.base_width, 12);
   EXPECT_DOUBLE_EQ(b.lr, 0.25);
   for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"seed", "-1"}, {"seed", "x"}, {"seed", ""}, {"base_width", "wide"}, {"lr", "fast"}}) {
+           {"seed", "-1"}, {"seed", "1.5"}, {"seed", "x"}, {"seed", ""}, {"base_width", "wide"}, {"lr", "fast"}}) {
     try {
       config_from_entries({{key, value}});
       ADD_FAILURE() << key << " = '" << value << "' was accepted";
