@@ -25,6 +25,14 @@ harness=${LOCE_REF_HARNESS:-$here/../../../shared/bench/ref_loce_bench.py}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# Both sides get the BLAS settings `loce` gives itself (README, "CPU speed"), unless already set,
+# so that the reference is not timed on OpenBLAS's SSE3 fallback kernels.
+if [[ -z ${OPENBLAS_CORETYPE:-} ]]; then
+  if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+  elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
+fi
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+echo "== BLAS settings: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-} OMP_WAIT_POLICY=$OMP_WAIT_POLICY"
 echo "== loce bench loce (device $device, $threads threads)"
 "$loce" --device "$device" --threads "$threads" --log-level warn bench loce ${LOCE_BENCH_ARGS:-}
 
