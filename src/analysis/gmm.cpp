@@ -458,17 +458,19 @@ void GaussianMixture::fit(const at::Tensor& x_local) {
   sum_across_ranks(comm_, n_total);
   Run best;
   for (int init = 0; init < options_.n_init; ++init) {
+    Timer timer;
     at::Tensor seeds = kmeans_plus_plus(x_local, k, derive_seed(options_.seed, 0, init), comm_);
+    const double seed_seconds = timer.seconds();
     Parameters p;
     if (options_.init == GmmInit::KMeans) {
       KMeansOptions ko;
       ko.mixed_precision = options_.mixed_precision;
-      Timer timer;
       KMeansResult km = kmeans(x_local, seeds, ko, comm_);
-      const double k_seconds = timer.seconds();
+      const double k_seconds = timer.seconds() - seed_seconds;
       p = parameters_from_labels(x_local, km.labels);
-      log::debug("GMM init: k-means++ and ", km.n_iter, " k-means iterations ", k_seconds,
-                 " s, parameters from its labels ", timer.seconds() - k_seconds, " s");
+      log::debug("GMM init: k-means++ ", seed_seconds, " s, ", km.n_iter, " k-means iterations ",
+                 k_seconds, " s, parameters from its labels ",
+                 timer.seconds() - seed_seconds - k_seconds, " s");
     } else {
       // scikit-learn's k-means++ initialisation: each seed point alone is responsible for its
       // component, so weights (1 + 10 eps) / N, means at the seeds, covariances reg_covar * I.

@@ -91,6 +91,7 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& o,
     r.gmm = GaussianMixture(g, comm);
     r.gmm.fit(x_local);
   }
+  const double fit_seconds = t.seconds();
   // Likelihood (for BIC and AIC) and assignments from one E-step: each over 1024-D points costs
   // as much as the E half of an EM iteration.
   auto scored = r.gmm.score_and_predict(x_local);
@@ -100,6 +101,8 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& o,
   r.aic = -2 * r.log_likelihood * nd + 2 * p;
   r.assignment = gather_rows(comm, scored.labels).to(torch::kCPU);
   r.timings.emplace_back("gmm", t.seconds());
+  log::debug("GMM: fit ", fit_seconds, " s, final E-step (likelihood, assignments) ",
+             t.seconds() - fit_seconds, " s");
   log::info("GMM: ", r.gmm.options().n_components, " components (", to_string(o.covariance_type),
             "), ", r.gmm.n_iter(), " iterations, mean log-likelihood ", r.log_likelihood, " [",
             t.seconds(), " s]");
