@@ -26,10 +26,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Both sides get the BLAS settings `loce` gives itself (README, "CPU speed"), unless already set,
-# so that the reference is not timed on OpenBLAS's SSE3 fallback kernels.
+# so that the reference is not timed on OpenBLAS's SSE3 fallback kernels. The CPU features are
+# those src/core/cpu_tuning.cpp asks for (keep the two alike).
+has_flags() { local f; for f; do grep -qw "$f" /proc/cpuinfo || return 1; done; }
 if [[ -z ${OPENBLAS_CORETYPE:-} ]]; then
-  if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
-  elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
+  if has_flags avx512f avx512bw avx512dq avx512vl; then export OPENBLAS_CORETYPE=SkylakeX
+  elif has_flags avx2 fma; then export OPENBLAS_CORETYPE=Haswell; fi
 fi
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 echo "== BLAS settings: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-} OMP_WAIT_POLICY=$OMP_WAIT_POLICY"
