@@ -14,7 +14,7 @@ struct AnalyzeCli {
   analysis::AnalyzeOptions o;
 };
 
-CommandRegistration reg("analyze", [](CLI::App& cli) -> RunFn {
+const CommandRegistration register_analyze("analyze", [](CLI::App& cli) -> RunFn {
   auto c = std::make_shared<AnalyzeCli>();
   auto* sub = cli.add_subcommand("analyze", "GMM and Table 1 metrics of a LoCE file; writes a results file");
   sub->add_option("--in", c->in, "LoCE file (HDF5, /loce/vectors ...)")->required();

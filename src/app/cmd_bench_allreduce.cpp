@@ -131,7 +131,7 @@ RunFn setup_bench_allreduce(CLI::App& cli) {
   };
 }
 
-CommandRegistration reg("bench allreduce", setup_bench_allreduce);
+const CommandRegistration register_bench_allreduce("bench allreduce", setup_bench_allreduce);
 
 }  // namespace
 }  // namespace loce::app

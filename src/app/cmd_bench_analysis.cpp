@@ -21,7 +21,7 @@ struct BenchCli {
   bool mixed = false, json = false, projections = false;
 };
 
-CommandRegistration reg("bench", [](CLI::App& cli) -> RunFn {
+const CommandRegistration register_bench_analysis("bench", [](CLI::App& cli) -> RunFn {
   auto c = std::make_shared<BenchCli>();
   auto& bench = subcommand_group(cli, "bench", "Benchmarks");
   auto* sub = bench.add_subcommand("analysis", "Time the GMM and all analysis metrics");

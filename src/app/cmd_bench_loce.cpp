@@ -94,7 +94,7 @@ RunFn setup_bench_loce(CLI::App& cli) {
   };
 }
 
-const CommandRegistration registration("bench", setup_bench_loce);
+const CommandRegistration register_bench_loce("bench", setup_bench_loce);
 
 }  // namespace
 }  // namespace loce::app

@@ -122,7 +122,7 @@ RunFn setup_embed(CLI::App& cli) {
   };
 }
 
-const CommandRegistration registration("embed", setup_embed);
+const CommandRegistration register_embed("embed", setup_embed);
 
 }  // namespace
 }  // namespace loce::app

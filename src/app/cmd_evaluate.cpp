@@ -25,7 +25,7 @@ RunFn setup_evaluate(CLI::App& cli) {
   };
 }
 
-const CommandRegistration registration("evaluate", setup_evaluate);
+const CommandRegistration register_evaluate("evaluate", setup_evaluate);
 
 }  // namespace
 }  // namespace loce::app

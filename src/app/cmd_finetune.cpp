@@ -32,7 +32,7 @@ RunFn setup_finetune(CLI::App& cli) {
   };
 }
 
-const CommandRegistration registration("finetune", setup_finetune);
+const CommandRegistration register_finetune("finetune", setup_finetune);
 
 }  // namespace
 }  // namespace loce::app

@@ -26,7 +26,7 @@ RunFn setup_inspect(CLI::App& cli) {
   };
 }
 
-const CommandRegistration registration("inspect", setup_inspect);
+const CommandRegistration register_inspect("inspect", setup_inspect);
 
 }  // namespace
 }  // namespace loce::app

@@ -5,7 +5,7 @@
 namespace loce::app {
 namespace {
 
-CommandRegistration reg("prepare", [](CLI::App& cli) -> RunFn {
+const CommandRegistration register_prepare("prepare", [](CLI::App& cli) -> RunFn {
   auto o = std::make_shared<data::PrepareOptions>();
   auto* sub = cli.add_subcommand("prepare", "Decode a Cityscapes tree once into an HDF5 cache");
   sub->add_option("--cityscapes", o->cityscapes, "Root of the official layout (leftImg8bit/, gtFine/)")

@@ -32,7 +32,7 @@ RunFn setup_pretrain(CLI::App& cli) {
   };
 }
 
-const CommandRegistration registration("pretrain", setup_pretrain);
+const CommandRegistration register_pretrain("pretrain", setup_pretrain);
 
 }  // namespace
 }  // namespace loce::app

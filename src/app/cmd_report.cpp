@@ -12,7 +12,7 @@ struct ReportCli {
   std::string out;
 };
 
-CommandRegistration reg("report", [](CLI::App& cli) -> RunFn {
+const CommandRegistration register_report("report", [](CLI::App& cli) -> RunFn {
   auto c = std::make_shared<ReportCli>();
   auto* sub = cli.add_subcommand(
       "report", "Table 1 across methods from run folders (analysis.h5, eval.json) or results files");

@@ -130,7 +130,7 @@ int run_job(const RunOptions& o, const Context& ctx) {
   return 0;
 }
 
-CommandRegistration reg("run", [](CLI::App& cli) -> RunFn {
+const CommandRegistration register_run("run", [](CLI::App& cli) -> RunFn {
   auto o = std::make_shared<RunOptions>();
   auto* sub = cli.add_subcommand("run", "Run an experiment (jobs/*.toml): every stage, in order, resumable");
   sub->add_option("job", o->job, "Job file (TOML)")->required();

@@ -13,7 +13,7 @@ struct StatsOptions {
   bool json = false, per_image = false;
 };
 
-CommandRegistration reg("stats", [](CLI::App& cli) -> RunFn {
+const CommandRegistration register_stats("stats", [](CLI::App& cli) -> RunFn {
   auto o = std::make_shared<StatsOptions>();
   auto* sub = cli.add_subcommand("stats", "Pixel counts per class and concept presence of a split");
   auto* a = sub->add_option("--cityscapes", o->cityscapes, "Root of a Cityscapes tree");

@@ -43,7 +43,7 @@ RunFn setup_synth(CLI::App& parent) {
   };
 }
 
-const CommandRegistration registration("synth", setup_synth);
+const CommandRegistration register_synth("synth", setup_synth);
 
 }  // namespace
 }  // namespace loce::app

@@ -1,5 +1,6 @@
 #pragma once
-// Subcommands register themselves: each cmd_*.cpp defines one static CommandRegistration, so
+// Subcommands register themselves: each cmd_<name>.cpp defines one static CommandRegistration,
+// named register_<name> (unique, as unity builds compile several cmd_*.cpp files as one), so
 // adding a subcommand never touches main.cpp.
 #include <CLI/CLI.hpp>
 

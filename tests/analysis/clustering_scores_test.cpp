@@ -13,8 +13,6 @@ using namespace loce::analysis;
 
 namespace {
 
-constexpr double kTol = 1e-6;
-
 at::Tensor table_of(const at::Tensor& classes, const at::Tensor& clusters) {
   return contingency_table(classes, clusters, classes.max().item<int64_t>() + 1,
                            clusters.max().item<int64_t>() + 1);
@@ -27,13 +25,13 @@ TEST(ClusteringScores, MatchScikitLearn) {
   at::Tensor y = h5::read_tensor(f, "/metrics/labels"), k = h5::read_tensor(f, "/metrics/clusters");
   ClusteringScores s = clustering_scores(table_of(y, k));
   auto ref = [&](const char* name) { return h5::attr_double(f, "/metrics", name); };
-  EXPECT_NEAR(s.homogeneity, ref("homogeneity"), kTol);
-  EXPECT_NEAR(s.completeness, ref("completeness"), kTol);
-  EXPECT_NEAR(s.v_measure, ref("v_measure"), kTol);
-  EXPECT_NEAR(s.ari, ref("ari"), kTol);
-  EXPECT_NEAR(s.nmi, ref("nmi"), kTol);
-  EXPECT_NEAR(s.purity, ref("purity"), kTol);
-  EXPECT_NEAR(s.error_rate, ref("error_rate"), kTol);
+  EXPECT_NEAR(s.homogeneity, ref("homogeneity"), test::kSklearnTol);
+  EXPECT_NEAR(s.completeness, ref("completeness"), test::kSklearnTol);
+  EXPECT_NEAR(s.v_measure, ref("v_measure"), test::kSklearnTol);
+  EXPECT_NEAR(s.ari, ref("ari"), test::kSklearnTol);
+  EXPECT_NEAR(s.nmi, ref("nmi"), test::kSklearnTol);
+  EXPECT_NEAR(s.purity, ref("purity"), test::kSklearnTol);
+  EXPECT_NEAR(s.error_rate, ref("error_rate"), test::kSklearnTol);
 }
 
 TEST(ClusteringScores, PerfectAndRelabelledClusteringScoresOne) {

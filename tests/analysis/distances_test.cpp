@@ -12,7 +12,6 @@ using namespace loce;
 using namespace loce::analysis;
 
 namespace {
-constexpr double kTol = 1e-6;
 
 void expect_close(const at::Tensor& got, const at::Tensor& want, double tol, const char* what) {
   ASSERT_EQ(got.sizes(), want.sizes()) << what;
@@ -25,19 +24,19 @@ TEST(Distances, SilhouetteMatchesScikitLearn) {
   auto f = test::sklearn_reference();
   at::Tensor x = h5::read_tensor(f, "/metrics/x"), y = h5::read_tensor(f, "/metrics/labels");
   at::Tensor k = h5::read_tensor(f, "/metrics/clusters");
-  EXPECT_NEAR(silhouette_score(x, y, 4), h5::attr_double(f, "/metrics", "silhouette"), kTol);
-  EXPECT_NEAR(silhouette_score(x, k, 5), h5::attr_double(f, "/metrics", "silhouette_clusters"), kTol);
+  EXPECT_NEAR(silhouette_score(x, y, 4), h5::attr_double(f, "/metrics", "silhouette"), test::kSklearnTol);
+  EXPECT_NEAR(silhouette_score(x, k, 5), h5::attr_double(f, "/metrics", "silhouette_clusters"), test::kSklearnTol);
   DistanceOptions o;
   o.tile = 37;  // tiles that do not divide N
   expect_close(silhouette_samples(distance_statistics(x, y, 4, o)),
-               h5::read_tensor(f, "/metrics/silhouette_samples"), kTol, "silhouette samples");
+               h5::read_tensor(f, "/metrics/silhouette_samples"), test::kSklearnTol, "silhouette samples");
 }
 
 TEST(Distances, SilhouetteSingletonClusterScoresZero) {
   auto f = test::sklearn_reference();
   at::Tensor x = h5::read_tensor(f, "/silhouette_singleton/x");
   at::Tensor y = h5::read_tensor(f, "/silhouette_singleton/labels");
-  EXPECT_NEAR(silhouette_score(x, y, 3), h5::attr_double(f, "/silhouette_singleton", "silhouette"), kTol);
+  EXPECT_NEAR(silhouette_score(x, y, 3), h5::attr_double(f, "/silhouette_singleton", "silhouette"), test::kSklearnTol);
 }
 
 TEST(Distances, MixedPrecisionSilhouetteIsClose) {
@@ -80,12 +79,12 @@ TEST(Distances, ConceptSeparationMatchesBruteForce) {
   o.tile = 64;
   DistanceStatistics s = distance_statistics(x, y, 4, o);
   ConceptSeparation r = concept_separation(x, y, s);
-  expect_close(r.intra, h5::read_tensor(f, "/metrics/intra"), kTol, "intra");
-  expect_close(r.one_vs_rest, h5::read_tensor(f, "/metrics/one_vs_rest"), kTol, "one-vs-rest");
-  expect_close(r.overlap, h5::read_tensor(f, "/metrics/overlap"), kTol, "overlap");
-  EXPECT_NEAR(r.inter_mean, h5::attr_double(f, "/metrics", "inter_mean"), kTol);
-  EXPECT_NEAR(r.separability_ratio, h5::attr_double(f, "/metrics", "separability_ratio"), kTol);
-  EXPECT_NEAR(r.knn_accuracy, h5::attr_double(f, "/metrics", "knn_accuracy"), kTol);
+  expect_close(r.intra, h5::read_tensor(f, "/metrics/intra"), test::kSklearnTol, "intra");
+  expect_close(r.one_vs_rest, h5::read_tensor(f, "/metrics/one_vs_rest"), test::kSklearnTol, "one-vs-rest");
+  expect_close(r.overlap, h5::read_tensor(f, "/metrics/overlap"), test::kSklearnTol, "overlap");
+  EXPECT_NEAR(r.inter_mean, h5::attr_double(f, "/metrics", "inter_mean"), test::kSklearnTol);
+  EXPECT_NEAR(r.separability_ratio, h5::attr_double(f, "/metrics", "separability_ratio"), test::kSklearnTol);
+  EXPECT_NEAR(r.knn_accuracy, h5::attr_double(f, "/metrics", "knn_accuracy"), test::kSklearnTol);
 }
 
 TEST(Distances, SeparabilityIsInterOverMeanIntraOnAHandExample) {

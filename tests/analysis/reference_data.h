@@ -10,6 +10,9 @@
 
 namespace loce::test {
 
+// The tolerance for every metric against scikit-learn.
+constexpr double kSklearnTol = 1e-6;
+
 inline std::string sklearn_reference_path() {
   return source_dir() + "/tests/analysis/data/sklearn_reference.h5";
 }
