@@ -3,8 +3,13 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <gnu/libc-version.h>
+#endif
 
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <set>
 
 namespace loce {
@@ -20,6 +25,11 @@ const char* env_or_null(const std::map<std::string, std::string>& env, const std
   return it == env.end() ? nullptr : it->second.c_str();
 }
 
+// The user's own malloc settings, which the tuning never overrides.
+const char* const kMallocSettings[] = {"GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_",
+                                       "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
+                                       "MALLOC_ARENA_MAX"};
+
 bool tuning_turned_off() {
   const char* off = std::getenv("LOCE_CPU_TUNING");
   return off && std::string(off) == "0";
@@ -27,18 +37,27 @@ bool tuning_turned_off() {
 
 }  // namespace
 
+const char* const kHugePageMallocTunables =
+    "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1073741824:"
+    "glibc.malloc.trim_threshold=1073741824";
+
 std::map<std::string, std::string> cpu_tuning_plan(const CpuFacts& f,
                                                    const std::map<std::string, std::string>& env) {
   std::map<std::string, std::string> plan;
-  if (f.openblas_core.empty()) return plan;  // not OpenBLAS (e.g. MKL in CUDA LibTorch builds)
-  if (!env_or_null(env, "OPENBLAS_CORETYPE")) {
-    if (f.avx512 && !kAvx512Cores.count(f.openblas_core))
-      plan["OPENBLAS_CORETYPE"] = "SkylakeX";
-    else if (!f.avx512 && f.avx2 && !kAvx2Cores.count(f.openblas_core))
-      plan["OPENBLAS_CORETYPE"] = "Haswell";
+  if (!f.openblas_core.empty()) {  // OpenBLAS only (CUDA LibTorch builds bring MKL)
+    if (!env_or_null(env, "OPENBLAS_CORETYPE")) {
+      if (f.avx512 && !kAvx512Cores.count(f.openblas_core))
+        plan["OPENBLAS_CORETYPE"] = "SkylakeX";
+      else if (!f.avx512 && f.avx2 && !kAvx2Cores.count(f.openblas_core))
+        plan["OPENBLAS_CORETYPE"] = "Haswell";
+    }
+    if (f.openblas_parallel == 1 && !env_or_null(env, "OMP_WAIT_POLICY"))
+      plan["OMP_WAIT_POLICY"] = "PASSIVE";
   }
-  if (f.openblas_parallel == 1 && !env_or_null(env, "OMP_WAIT_POLICY"))
-    plan["OMP_WAIT_POLICY"] = "PASSIVE";
+  bool users_malloc = false;
+  for (const char* key : kMallocSettings) users_malloc = users_malloc || env_or_null(env, key);
+  if (f.thp_madvise && f.glibc_hugetlb && !users_malloc)
+    plan["GLIBC_TUNABLES"] = kHugePageMallocTunables;
   return plan;
 }
 
@@ -56,6 +75,15 @@ CpuFacts current_cpu_facts() {
              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
   f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
+  // "always [madvise] never": the bracketed word is the mode.
+  std::string modes;
+  std::getline(std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled"), modes);
+  f.thp_madvise = modes.find("[madvise]") != std::string::npos;
+#if defined(__GLIBC__)
+  int major = 0, minor = 0;
+  if (std::sscanf(gnu_get_libc_version(), "%d.%d", &major, &minor) == 2)
+    f.glibc_hugetlb = major > 2 || (major == 2 && minor >= 35);
+#endif
   return f;
 }
 
@@ -63,6 +91,8 @@ void tune_cpu_environment(char** argv) {
   if (tuning_turned_off() || std::getenv("LOCE_CPU_TUNED")) return;
   std::map<std::string, std::string> env;
   for (const char* key : {"OPENBLAS_CORETYPE", "OMP_WAIT_POLICY"})
+    if (const char* v = std::getenv(key)) env[key] = v;
+  for (const char* key : kMallocSettings)
     if (const char* v = std::getenv(key)) env[key] = v;
   const CpuFacts facts = current_cpu_facts();
   const auto plan = cpu_tuning_plan(facts, env);
@@ -81,8 +111,7 @@ void tune_cpu_environment(char** argv) {
 
 std::string keep_freed_memory_in_heap() {
   if (tuning_turned_off()) return "";
-  for (const char* key : {"GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
-                          "MALLOC_TOP_PAD_", "MALLOC_ARENA_MAX"})
+  for (const char* key : kMallocSettings)  // the user's, or the restart's (which include these)
     if (std::getenv(key)) return "";
 #if defined(__GLIBC__)
   constexpr int kOneGiB = 1 << 30;

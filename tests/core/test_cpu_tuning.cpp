@@ -35,6 +35,23 @@ TEST(CpuTuning, NeverOverridesTheUserOrTouchesOtherBlas) {
   EXPECT_EQ(cpu_tuning_plan({"Prescott", 2, true, true}, {}).count("OMP_WAIT_POLICY"), 0u);
 }
 
+TEST(CpuTuning, HugePagesForMallocOnlyWhereTheKernelWaitsForMadvise) {
+  CpuFacts f{"SkylakeX", 2, true, true};
+  f.glibc_hugetlb = true;
+  EXPECT_TRUE(cpu_tuning_plan(f, {}).empty());  // THP "always" or "never": nothing to ask for
+  f.thp_madvise = true;
+  EXPECT_EQ(cpu_tuning_plan(f, {}).at("GLIBC_TUNABLES"), kHugePageMallocTunables);
+  // Also without OpenBLAS (a CUDA LibTorch with MKL).
+  CpuFacts mkl = f;
+  mkl.openblas_core = "";
+  EXPECT_EQ(cpu_tuning_plan(mkl, {}).count("GLIBC_TUNABLES"), 1u);
+  // The user's malloc settings win, whichever they are; an older glibc lacks the tunable.
+  EXPECT_TRUE(cpu_tuning_plan(f, {{"GLIBC_TUNABLES", "glibc.malloc.check=0"}}).empty());
+  EXPECT_TRUE(cpu_tuning_plan(f, {{"MALLOC_ARENA_MAX", "2"}}).empty());
+  f.glibc_hugetlb = false;
+  EXPECT_TRUE(cpu_tuning_plan(f, {}).empty());
+}
+
 #if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33)
 // Bytes of a fresh 64 MiB block that malloc serves from mmap.
 static size_t mmapped_bytes_of_large_block() {

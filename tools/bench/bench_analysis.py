@@ -13,9 +13,13 @@ the script says so. For scale: scikit-learn 1.2 on a 2-core CPU took 684 s at 20
 
 BLAS matters as much as the algorithms: numpy's OpenBLAS on the 2-core VMs here falls back to
 SSE3 ("Prescott") kernels unless OPENBLAS_CORETYPE is set (`loce` sets it for itself, see
-README). The script prints the BLAS kernel scikit-learn ran with; for a like-for-like
-comparison run it as
-    OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE tools/bench/bench_analysis.py ...
+README). `loce` also restarts with malloc on transparent huge pages where the kernel only gives
+them on request (GLIBC_TUNABLES; 10-15% of scikit-learn's time too on the Zen 5 VM). The script
+prints the BLAS kernel and malloc settings scikit-learn ran with; for a like-for-like comparison
+run it as
+    OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=1073741824 \
+        tools/bench/bench_analysis.py ...
 """
 import argparse
 import json
@@ -103,7 +107,10 @@ def main():
                                      for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas")
                 except ImportError:
                     pass
-                print(f"scikit-learn {sklearn.__version__} ({blas}): running (this can take minutes) ...", flush=True)
+                malloc = "GLIBC_TUNABLES=" + os.environ["GLIBC_TUNABLES"] if "GLIBC_TUNABLES" in os.environ \
+                    else "glibc's default malloc settings"
+                print(f"scikit-learn {sklearn.__version__} ({blas}; {malloc}): running (this can take minutes) ...",
+                      flush=True)
                 sk = run_sklearn(path)
             except ImportError:
                 print("scikit-learn is not installed: only our timings (apt-get install python3-sklearn)")
