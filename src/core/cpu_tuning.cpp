@@ -37,6 +37,9 @@ bool tuning_turned_off() {
 
 }  // namespace
 
+const char* const kTunedVariables[4] = {"OPENBLAS_CORETYPE", "OMP_WAIT_POLICY",
+                                        "OPENBLAS_THREAD_TIMEOUT", "GLIBC_TUNABLES"};
+
 const char* const kHugePageMallocTunables =
     "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1073741824:"
     "glibc.malloc.trim_threshold=1073741824";
@@ -53,6 +56,8 @@ std::map<std::string, std::string> cpu_tuning_plan(const CpuFacts& f,
     }
     if (f.openblas_parallel == 1 && !env_or_null(env, "OMP_WAIT_POLICY"))
       plan["OMP_WAIT_POLICY"] = "PASSIVE";
+    if (f.openblas_parallel == 1 && !env_or_null(env, "OPENBLAS_THREAD_TIMEOUT"))
+      plan["OPENBLAS_THREAD_TIMEOUT"] = "20";
   }
   bool users_malloc = false;
   for (const char* key : kMallocSettings) users_malloc = users_malloc || env_or_null(env, key);
@@ -90,7 +95,7 @@ CpuFacts current_cpu_facts() {
 void tune_cpu_environment(char** argv) {
   if (tuning_turned_off() || std::getenv("LOCE_CPU_TUNED")) return;
   std::map<std::string, std::string> env;
-  for (const char* key : {"OPENBLAS_CORETYPE", "OMP_WAIT_POLICY"})
+  for (const char* key : kTunedVariables)
     if (const char* v = std::getenv(key)) env[key] = v;
   for (const char* key : kMallocSettings)
     if (const char* v = std::getenv(key)) env[key] = v;

@@ -7,6 +7,10 @@
 //  * OMP_WAIT_POLICY. With the pthread build of OpenBLAS, LibTorch's OpenMP threads spin after
 //    every parallel region while OpenBLAS's own threads need the same cores: 60% of a LoCE
 //    run's CPU time went to spinning and sched_yield. PASSIVE lets them sleep.
+//    With it, OPENBLAS_THREAD_TIMEOUT=20: an idle OpenBLAS thread calls sched_yield for 2^28
+//    cycles (OpenBLAS's default, ~0.1 s) before it sleeps, a system call each time, while the
+//    cores run LibTorch's own loops; 2^20 cycles (~0.3 ms) still spans back-to-back GEMMs.
+//    Analysis benchmark, 5 alternating runs each: 7.5 -> 6.9 s, CPU time 16.8 -> 14.5 s.
 // Measured (loce bench loce, reference mode, 2 threads): deep-layer LoCEs/s 30 -> 54 (one per
 // image) and 65 -> 187 (five per image); pretraining img/s +10%.
 // A third setting rides along when a restart happens anyway or the kernel asks for it:
@@ -41,6 +45,9 @@ extern const char* const kHugePageMallocTunables;
 // already set is never changed). Empty: nothing to do.
 std::map<std::string, std::string> cpu_tuning_plan(const CpuFacts& facts,
                                                    const std::map<std::string, std::string>& env);
+
+// Every variable the tuning may set, whoever set it.
+extern const char* const kTunedVariables[4];
 
 // Facts about this process (OpenBLAS looked up with dlsym, so no link dependency).
 CpuFacts current_cpu_facts();

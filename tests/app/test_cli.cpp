@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "support/test_support.h"
 
@@ -32,6 +33,23 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(r.exit_code, 0);
   for (const char* cmd : {"prepare", "stats", "run"})
     EXPECT_NE(r.output.find(cmd), std::string::npos) << cmd << "\n" << r.output;
+}
+
+TEST(Cli, BenchSettingsPrintsTheCpuSettingsInForce) {
+  // The user's values are the ones in force, and with the tuning off nothing is added.
+  auto r = test::run_command("env -u GLIBC_TUNABLES -u OMP_WAIT_POLICY -u OPENBLAS_THREAD_TIMEOUT "
+                             "LOCE_CPU_TUNING=0 OPENBLAS_CORETYPE=Zen " + test::loce_binary() +
+                             " --log-level warn bench settings");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "OPENBLAS_CORETYPE=Zen\n");
+  // With the tuning on, whatever the restart set is printed, one KEY=VALUE per line.
+  r = run_loce("--log-level warn bench settings");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);)
+    EXPECT_TRUE(line.rfind("OPENBLAS_", 0) == 0 || line.rfind("OMP_WAIT_POLICY=", 0) == 0 ||
+                line.rfind("GLIBC_TUNABLES=", 0) == 0)
+        << line;
 }
 
 TEST(Cli, UnknownConfigKeyIsAnError) {

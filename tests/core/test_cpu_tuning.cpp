@@ -17,6 +17,7 @@ TEST(CpuTuning, FallbackKernelOnAnAvx512CpuGetsSkylakeX) {
   auto plan = cpu_tuning_plan(f, {});
   EXPECT_EQ(plan.at("OPENBLAS_CORETYPE"), "SkylakeX");
   EXPECT_EQ(plan.at("OMP_WAIT_POLICY"), "PASSIVE");  // pthread OpenBLAS beside OpenMP
+  EXPECT_EQ(plan.at("OPENBLAS_THREAD_TIMEOUT"), "20");  // its idle threads sleep sooner
 }
 
 TEST(CpuTuning, Avx2CpuGetsHaswellAndGoodKernelsAreLeftAlone) {
@@ -28,15 +29,17 @@ TEST(CpuTuning, Avx2CpuGetsHaswellAndGoodKernelsAreLeftAlone) {
 
 TEST(CpuTuning, NeverOverridesTheUserOrTouchesOtherBlas) {
   auto plan = cpu_tuning_plan({"Prescott", 1, true, true},
-                              {{"OPENBLAS_CORETYPE", "Haswell"}, {"OMP_WAIT_POLICY", "ACTIVE"}});
+                              {{"OPENBLAS_CORETYPE", "Haswell"}, {"OMP_WAIT_POLICY", "ACTIVE"},
+                               {"OPENBLAS_THREAD_TIMEOUT", "28"}});
   EXPECT_TRUE(plan.empty());
   EXPECT_TRUE(cpu_tuning_plan({"", -1, true, true}, {}).empty());  // MKL or no OpenBLAS
-  // The OpenMP build of OpenBLAS shares LibTorch's threads: no wait policy needed.
+  // The OpenMP build of OpenBLAS shares LibTorch's threads: no wait policy or timeout needed.
   EXPECT_EQ(cpu_tuning_plan({"Prescott", 2, true, true}, {}).count("OMP_WAIT_POLICY"), 0u);
+  EXPECT_EQ(cpu_tuning_plan({"Prescott", 2, true, true}, {}).count("OPENBLAS_THREAD_TIMEOUT"), 0u);
 }
 
 TEST(CpuTuning, HugePagesForMallocOnlyWhereTheKernelWaitsForMadvise) {
-  CpuFacts f{"SkylakeX", 2, true, true};
+  CpuFacts f{"SkylakeX", 2, true, true};  // nothing to do for OpenBLAS
   f.glibc_hugetlb = true;
   EXPECT_TRUE(cpu_tuning_plan(f, {}).empty());  // THP "always" or "never": nothing to ask for
   f.thp_madvise = true;

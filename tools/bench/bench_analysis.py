@@ -6,20 +6,18 @@ V-measure, ARI, NMI, Hungarian error rate). Prints both timings and their ratio.
 
     /usr/bin/python3 tools/bench/bench_analysis.py --loce build/loce [--n 20000] [--dim 1024]
         [--concepts 5] [--threads 2] [--mixed-precision] [--skip-sklearn] [--device cpu]
+        [--sklearn-own-settings]
 
 scikit-learn is optional: without it (or with --skip-sklearn) only our timings are printed, and
 the script says so. For scale: scikit-learn 1.2 on a 2-core CPU took 684 s at 20 000 x 1024
 (GMM 336 s, silhouette 348 s).
 
 BLAS matters as much as the algorithms: numpy's OpenBLAS on the 2-core VMs here falls back to
-SSE3 ("Prescott") kernels unless OPENBLAS_CORETYPE is set (`loce` sets it for itself, see
-README). `loce` also restarts with malloc on transparent huge pages where the kernel only gives
-them on request (GLIBC_TUNABLES; 10-15% of scikit-learn's time too on the Zen 5 VM). The script
-prints the BLAS kernel and malloc settings scikit-learn ran with; for a like-for-like comparison
-run it as
-    OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE \
-    GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=1073741824 \
-        tools/bench/bench_analysis.py ...
+SSE3 ("Prescott") kernels unless OPENBLAS_CORETYPE is set, and malloc settings decide how much of
+the time goes to page faults. `loce` gives itself better settings (README, "CPU speed"); the
+script starts itself again with the same ones (`loce bench settings`) before timing
+scikit-learn, so that both run alike, and prints them. --sklearn-own-settings times
+scikit-learn with the environment as it is instead.
 """
 import argparse
 import json
@@ -77,6 +75,19 @@ def run_sklearn(path):
                 separability=float(inter / np.mean(intra)), error_rate=float(err))
 
 
+def adopt_loce_settings(loce):
+    """Starts this script again with loce's CPU settings (read at process start or library load,
+    so they cannot be changed in place); returns at once when they are in force."""
+    if os.environ.get("LOCE_BENCH_SETTINGS_ADOPTED"):
+        return
+    out = subprocess.run([loce, "--log-level", "warn", "bench", "settings"], check=True,
+                         capture_output=True, text=True).stdout
+    env = dict(os.environ, LOCE_BENCH_SETTINGS_ADOPTED="1")
+    env.update(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--loce", required=True, help="the loce binary")
@@ -87,7 +98,11 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--mixed-precision", action="store_true", help="also time our mixed-precision path")
     ap.add_argument("--skip-sklearn", action="store_true")
+    ap.add_argument("--sklearn-own-settings", action="store_true",
+                    help="time scikit-learn with this environment, not loce's CPU settings")
     a = ap.parse_args()
+    if not a.sklearn_own_settings:
+        adopt_loce_settings(a.loce)
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench_loce.h5")
@@ -107,10 +122,11 @@ def main():
                                      for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas")
                 except ImportError:
                     pass
-                malloc = "GLIBC_TUNABLES=" + os.environ["GLIBC_TUNABLES"] if "GLIBC_TUNABLES" in os.environ \
-                    else "glibc's default malloc settings"
-                print(f"scikit-learn {sklearn.__version__} ({blas}; {malloc}): running (this can take minutes) ...",
-                      flush=True)
+                settings = " ".join(f"{k}={os.environ[k]}" for k in
+                                    ("OPENBLAS_CORETYPE", "OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT",
+                                     "GLIBC_TUNABLES") if k in os.environ) or "none"
+                print(f"scikit-learn {sklearn.__version__} ({blas}; settings: {settings}): running "
+                      "(this can take minutes) ...", flush=True)
                 sk = run_sklearn(path)
             except ImportError:
                 print("scikit-learn is not installed: only our timings (apt-get install python3-sklearn)")

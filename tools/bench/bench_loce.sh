@@ -25,16 +25,12 @@ harness=${LOCE_REF_HARNESS:-$here/../../../shared/bench/ref_loce_bench.py}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Both sides get the BLAS settings `loce` gives itself (README, "CPU speed"), unless already set,
-# so that the reference is not timed on OpenBLAS's SSE3 fallback kernels. The CPU features are
-# those src/core/cpu_tuning.cpp asks for (keep the two alike).
-has_flags() { local f; for f; do grep -qw "$f" /proc/cpuinfo || return 1; done; }
-if [[ -z ${OPENBLAS_CORETYPE:-} ]]; then
-  if has_flags avx512f avx512bw avx512dq avx512vl; then export OPENBLAS_CORETYPE=SkylakeX
-  elif has_flags avx2 fma; then export OPENBLAS_CORETYPE=Haswell; fi
-fi
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-echo "== BLAS settings: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-} OMP_WAIT_POLICY=$OMP_WAIT_POLICY"
+# Both sides get the CPU settings `loce` gives itself (README, "CPU speed": OpenBLAS kernel and
+# threads, malloc), or those you exported, so that the reference is not timed on OpenBLAS's SSE3
+# fallback kernels: `loce bench settings` prints them.
+settings=$("$loce" --log-level warn bench settings)
+while IFS= read -r line; do if [[ -n $line ]]; then export "$line"; fi; done <<<"$settings"
+echo "== CPU settings for both: $(tr '\n' ' ' <<<"$settings")"
 echo "== loce bench loce (device $device, $threads threads)"
 "$loce" --device "$device" --threads "$threads" --log-level warn bench loce ${LOCE_BENCH_ARGS:-}
 
