@@ -54,10 +54,10 @@ std::map<std::string, std::string> cpu_tuning_plan(const CpuFacts& f,
       else if (!f.avx512 && f.avx2 && !kAvx2Cores.count(f.openblas_core))
         plan["OPENBLAS_CORETYPE"] = "Haswell";
     }
-    if (f.openblas_parallel == 1 && !env_or_null(env, "OMP_WAIT_POLICY"))
-      plan["OMP_WAIT_POLICY"] = "PASSIVE";
-    if (f.openblas_parallel == 1 && !env_or_null(env, "OPENBLAS_THREAD_TIMEOUT"))
-      plan["OPENBLAS_THREAD_TIMEOUT"] = "20";
+    if (f.openblas_parallel == 1) {  // OpenBLAS's own threads beside LibTorch's OpenMP ones
+      if (!env_or_null(env, "OMP_WAIT_POLICY")) plan["OMP_WAIT_POLICY"] = "PASSIVE";
+      if (!env_or_null(env, "OPENBLAS_THREAD_TIMEOUT")) plan["OPENBLAS_THREAD_TIMEOUT"] = "20";
+    }
   }
   bool users_malloc = false;
   for (const char* key : kMallocSettings) users_malloc = users_malloc || env_or_null(env, key);

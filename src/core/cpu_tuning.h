@@ -1,29 +1,29 @@
 #pragma once
-// Two environment settings that decide LibTorch's CPU speed and are read only when the shared
-// libraries load, so a process can only fix them by starting itself again:
+// Environment settings that decide LibTorch's CPU speed and are read only when the program or
+// its shared libraries load, so a process can only fix them by starting itself again:
 //  * OPENBLAS_CORETYPE. OpenBLAS 0.3.21 (Debian 12) does not know the CPU model of the
 //    2-core VMs here and falls back to its "Prescott" (SSE3) kernels: sgemm ran at ~55 GFLOPS
 //    instead of ~200 with its SkylakeX kernels on the same AVX-512 CPU.
 //  * OMP_WAIT_POLICY. With the pthread build of OpenBLAS, LibTorch's OpenMP threads spin after
 //    every parallel region while OpenBLAS's own threads need the same cores: 60% of a LoCE
 //    run's CPU time went to spinning and sched_yield. PASSIVE lets them sleep.
-//    With it, OPENBLAS_THREAD_TIMEOUT=20: an idle OpenBLAS thread calls sched_yield for 2^28
-//    cycles (OpenBLAS's default, ~0.1 s) before it sleeps, a system call each time, while the
-//    cores run LibTorch's own loops; 2^20 cycles (~0.3 ms) still spans back-to-back GEMMs.
-//    Analysis benchmark, 5 alternating runs each: 7.5 -> 6.9 s, CPU time 16.8 -> 14.5 s.
-// Measured (loce bench loce, reference mode, 2 threads): deep-layer LoCEs/s 30 -> 54 (one per
-// image) and 65 -> 187 (five per image); pretraining img/s +10%.
-// A third setting rides along when a restart happens anyway or the kernel asks for it:
+//    Measured (loce bench loce, reference mode, 2 threads, with OPENBLAS_CORETYPE): deep-layer
+//    LoCEs/s 30 -> 54 (one per image) and 65 -> 187 (five per image); pretraining img/s +10%.
+//  * OPENBLAS_THREAD_TIMEOUT=20, also with the pthread build: an idle OpenBLAS thread calls
+//    sched_yield for 2^28 cycles (OpenBLAS's default, ~0.1 s) before it sleeps, a system call
+//    each time, while the cores run LibTorch's own loops; 2^20 cycles (~0.3 ms) still spans
+//    back-to-back GEMMs. Analysis benchmark, 5 alternating runs each: 7.5 -> 6.9 s, CPU time
+//    16.8 -> 14.5 s.
 //  * GLIBC_TUNABLES with glibc.malloc.hugetlb=1, where transparent huge pages are in "madvise"
-//    mode (glibc >= 2.35): malloc then asks for 2 MiB pages, and the first touch of a large
-//    tensor costs one page fault per 2 MiB instead of per 4 KiB. The same string keeps freed
-//    blocks in the heap (see keep_freed_memory_in_heap). Analysis benchmark on a 2-core VM:
-//    328k -> 30k page faults, 8.1 -> 7.2 s.
+//    mode (glibc >= 2.35), with or without OpenBLAS: malloc then asks for 2 MiB pages, and the
+//    first touch of a large tensor costs one page fault per 2 MiB instead of per 4 KiB. The
+//    same string keeps freed blocks in the heap (see keep_freed_memory_in_heap). Analysis
+//    benchmark on a 2-core VM, 4 alternating runs each: 357k -> 40k page faults, 9.8 -> 8.7 s.
 //
-// tune_cpu_environment() is called first thing in main: when OpenBLAS runs a weaker kernel
-// than the CPU supports, or is the pthread build and OMP_WAIT_POLICY is unset, it sets what is
-// missing (never overriding a user's value) and re-executes the program once (LOCE_CPU_TUNED
-// marks the second start and says what was changed). LOCE_CPU_TUNING=0 turns it off.
+// tune_cpu_environment() is called first thing in main: when any of these is missing where it
+// applies, it sets what is missing (never overriding a user's value) and re-executes the
+// program once (LOCE_CPU_TUNED marks the second start and says what was changed).
+// LOCE_CPU_TUNING=0 turns it off.
 #include <map>
 #include <string>
 
