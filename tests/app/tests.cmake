@@ -17,3 +17,10 @@ set_tests_properties(app.slurm_scripts PROPERTIES ENVIRONMENT "${LOCE_TEST_ENV}"
 
 # The runner's job files, plan, manifest and lock are tested as functions too (test_runner.cpp).
 target_link_libraries(test_app PRIVATE loce_runner)
+
+# tools/gpu/check.sh, the GPU session's one command, dry-run on the CPU with tiny sizes.
+add_test(NAME app.gpu_check_dry_run
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/app/gpu_check_dry_run.sh ${CMAKE_BINARY_DIR}
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(app.gpu_check_dry_run PROPERTIES ENVIRONMENT "${LOCE_TEST_ENV}" TIMEOUT 600
+                     PROCESSORS 2 LABELS "mpi;e2e")

@@ -12,16 +12,24 @@
 #                search tool's fetch gives a bare git folder), then
 #                git --git-dir=MIRROR archive HEAD src | tar -x -C /tmp/ref and
 #                REF_SRC_FROM=/tmp/ref/src tools/gpu/check.sh --fetch
-#   there:       run(command="tools/gpu/check.sh", carry=[".device"], timeout_s=560), or, where
-#                one call's limit is too short for it all, two calls back to back (the machine
-#                stays warm and keeps build-gpu/ for about 30 s between them):
-#                run(command="PHASES=build,test tools/gpu/check.sh", carry=[".device"], ...)
-#                run(command="PHASES=bench tools/gpu/check.sh", carry=[".device"], ...)
+#   there:       two calls back to back (one call may run 10 minutes, a session has 15 of
+#                device time, start-up included; the machine stays warm and keeps build-gpu/
+#                for about 30 s between them), each with a DEADLINE_S below its time limit so
+#                that it ends with its table:
+#                run(command="PHASES=build,test DEADLINE_S=420 tools/gpu/check.sh",
+#                    carry=[".device"], timeout_s=450)
+#                run(command="PHASES=bench DEADLINE_S=<budget left - 60> tools/gpu/check.sh",
+#                    carry=[".device"], timeout_s=<DEADLINE_S + 30>)
 #   dry run on CPU (tests this script with the CPU build and tiny sizes):
 #                GPU_CHECK_CPU=1 tools/gpu/check.sh
 # Env: OUT (default $OUT of the device tool, else gpu-results), JOBS (default nproc),
 #      PEAK_TFLOPS (MFU's denominator, default 989: dense bf16 of an H100/H200 SXM),
 #      PHASES (default build,test,bench),
+#      DEADLINE_S (seconds after the script's start by which every step must have finished: a
+#      step is cut to the time left and skipped when under 15 s are left, so that a call with a
+#      time limit still ends with the table; the device's budget is 15 minutes a session, start
+#      included. Steps run in order of importance to the open issues, so what a deadline drops
+#      is the least needed),
 #      REF_SRC (default .device/ref/src), PYTHON (default python3: the GPU machine's venv has
 #      torch, numpy, scikit-learn; here use /usr/bin/python3), SKIP="step ..." (steps to skip).
 set -uo pipefail
@@ -56,7 +64,7 @@ jobs=${JOBS:-$(nproc)}
 summary=$out/summary.tsv; printf "step\trc\tseconds\n" > "$summary"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 if [[ $cpu == 1 ]]; then dev=cpu; build=${BUILD:-build}; else dev=cuda; build=build-gpu; fi
-loce="$root/$build/loce"
+[[ $build == /* ]] && loce="$build/loce" || loce="$root/$build/loce"
 asroot=(); [[ $(id -u) == 0 ]] && asroot=(--allow-run-as-root)
 # MFU's denominator: dense bf16 tensor-core peak of an H100 or H200 SXM; set it for other GPUs.
 peak=${PEAK_TFLOPS:-989}
@@ -68,12 +76,24 @@ gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head 
 phases=${PHASES:-build,test,bench}
 phase=always
 
+# skip NAME WHY: a summary row for a step not run.
+skip() {
+  printf "%s\t%s\t0\n" "$1" "$2" >> "$summary"; echo "== $1: skipped ($2)"
+}
+
 # step NAME LIMIT_S CMD...: runs CMD with a time limit, log in OUT/NAME.log, a summary row;
 # skipped when named in SKIP or when its phase is not in PHASES.
 step() {
   local name=$1 limit=$2; shift 2
   if [[ " ${SKIP:-} " == *" $name "* || ( $phase != always && ",$phases," != *",$phase,"* ) ]]; then
-    printf "%s\tskipped\t0\n" "$name" >> "$summary"; echo "== $name: skipped"; return 0
+    skip "$name" skipped; return 0
+  fi
+  if [[ -n ${DEADLINE_S:-} ]]; then
+    local left=$((DEADLINE_S - SECONDS))
+    if ((left < 15)); then
+      skip "$name" deadline; return 0
+    fi
+    ((limit > left)) && limit=$left
   fi
   local t0=$SECONDS
   timeout "$limit" "$@" > "$out/$name.log" 2>&1
@@ -94,53 +114,24 @@ if [[ $cpu != 1 ]]; then
       -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
       -DBoost_DIR=/tmp/sys/usr/lib/x86_64-linux-gnu/cmake/Boost-1.74.0 \
       -DCMAKE_CUDA_ARCHITECTURES=90 || exit 1
-  step build 300 cmake --build "$build" -j "$jobs" || { tail -n 40 "$out/build.log"; exit 1; }
+  step build 420 cmake --build "$build" -j "$jobs" || { tail -n 40 "$out/build.log"; exit 1; }
 fi
 
 if [[ ! -x $loce && ",$phases," != *",build,"* ]]; then
   echo "no $loce: run the build phase first (PHASES=build,...)"; exit 1
 fi
 
-# CUDA tests first (they are the point), then the suite without the SLURM test.
+# CUDA tests first (they are the point), a tiny end-to-end job on the device, then the suite
+# without the SLURM test.
 phase=test
 step cuda_tests 120 ctest --test-dir "$build" --output-on-failure -R "Nccl|GpuEqualsCpu|OnGpu"
+step e2e_job 180 "$loce" --device "$dev" --log-level warn run jobs/ci.toml --out "$tmp/e2e"
 step test_suite 300 ctest --test-dir "$build" --output-on-failure -j 8 -E "slurm" --timeout 240
 
-# A tiny end-to-end job on the device.
-step e2e_job 180 "$loce" --device "$dev" --log-level warn run jobs/ci.toml --out "$tmp/e2e"
-
 phase=bench
-# Training throughput: ours against the PyTorch script of the same networks, losses and AdamW
-# step (tools/bench/train_torch.py; parameter counts equal ours), one log per run named
-# train_<ours|torch>_<method>_<resolution>_<variant>.log; tools/gpu/train_table.py turns them
-# into img/s, ratios, model TFLOP/s and MFU. Ours is read from its last log window (the first
-# steps pay for cuDNN's autotuning; the script leaves out 3 warm-up steps).
-#   128x256, batch 64: dae in fp32, bf16 and bf16 + channels-last; barlow and rpl in bf16 + cl.
-#   1024x2048, batch 8 (after the other benchmarks): every method in bf16 + channels-last.
-train_pair() {  # METHOD RESOLUTION VARIANT CACHE HEIGHT WIDTH BATCH STEPS
-  local m=$1 res=$2 variant=$3 cache=$4 h=$5 w=$6 b=$7 s=$8 flags=()  # the same flags for both
-  [[ $variant == bf16* ]] && flags+=(--bf16)
-  [[ $variant == *cl ]] && flags+=(--channels-last)
-  step "train_ours_${m}_${res}_$variant" 150 "$loce" --device "$dev" pretrain --method "$m" \
-      --data "$cache" --out "$tmp/pt_${m}_${res}_$variant" --batch-size "$b" --steps "$s" \
-      --log-every $((s / 3)) --base-width $BW "${flags[@]}"
-  step "train_torch_${m}_${res}_$variant" 150 "$py" tools/bench/train_torch.py --method "$m" \
-      --device "$dev" --height "$h" --width "$w" --batch "$b" --steps "$s" --base-width $BW \
-      "${flags[@]}"
-}
-if [[ $cpu == 1 ]]; then H=32; W=64; B=4; S=3; BW=8; else H=128; W=256; B=64; S=30; BW=64; fi
-step synth 120 "$loce" synth --out "$tmp/synth" --train $((B * 2)) --val 2 --height $((H * 2)) --width $((W * 2))
-step prepare 120 "$loce" prepare --cityscapes "$tmp/synth" --out "$tmp/cache.h5" --height $H --width $W
-for variant in fp32 bf16 bf16-cl; do train_pair dae 128x256 $variant "$tmp/cache.h5" $H $W $B $S; done
-for m in barlow rpl; do train_pair $m 128x256 bf16-cl "$tmp/cache.h5" $H $W $B $S; done
-
-# Input pipeline: the GPU's busy fraction with batches read ahead (the default) and read in the
-# step (--prefetch 0), same run otherwise.
-for depth in 0 2; do
-  step "input_prefetch$depth" 150 tools/gpu/gpu_busy.sh "$out/input_prefetch$depth.samples" \
-      "$loce" --device "$dev" pretrain --method dae --data "$tmp/cache.h5" --out "$tmp/in_$depth" \
-      --batch-size $B --steps $S --log-every $S --base-width $BW --prefetch $depth
-done
+# In order of importance to the open issues (a DEADLINE_S drops the tail): LoCE and analysis
+# against their references (issues 5, 6), the dae training step against PyTorch at both
+# resolutions (issue 8's two goals), the input pipeline, the other tasks, all-reduce.
 
 # LoCE: ours (both modes, deep and full shapes) beside the reference harness on the same device.
 ref=${REF_SRC:-.device/ref/src}
@@ -151,10 +142,56 @@ else
   step loce_bench 300 env PYTHON="$py" tools/bench/bench_loce.sh "$loce" "$ref" "$dev"
 fi
 
-# GMM + metrics on 20 000 x 1024: GPU, CPU and scikit-learn.
+# GMM + metrics on 20 000 x 1024: GPU and scikit-learn (then the CPU alone, further down).
 if [[ $cpu == 1 ]]; then n=2000; d=128; else n=20000; d=1024; fi
 step analysis_bench 300 "$py" tools/bench/bench_analysis.py --loce "$loce" --device "$dev" \
     --mixed-precision --n $n --dim $d
+
+# Training throughput: ours against the PyTorch script of the same networks, losses and AdamW
+# step (tools/bench/train_torch.py; parameter counts equal ours), one log per run named
+# train_<ours|torch>_<method>_<resolution>_<variant>.log; tools/gpu/train_table.py turns them
+# into img/s, ratios, model TFLOP/s and MFU. Ours is read from its last log window (the first
+# steps pay for cuDNN's autotuning; the script leaves out 3 warm-up steps).
+#   128x256, batch 64: dae in fp32, bf16 and bf16 + channels-last; barlow and rpl in bf16 + cl.
+#   1024x2048, batch 8: every method in bf16 + channels-last.
+train_pair() {  # METHOD RESOLUTION VARIANT CACHE HEIGHT WIDTH BATCH STEPS
+  local m=$1 res=$2 variant=$3 cache=$4 h=$5 w=$6 b=$7 s=$8 flags=()  # the same flags for both
+  [[ $variant == bf16* ]] && flags+=(--bf16)
+  [[ $variant == *cl ]] && flags+=(--channels-last)
+  step "train_ours_${m}_${res}_$variant" 150 "$loce" --device "$dev" pretrain --method "$m" \
+      --data "$cache" --out "$tmp/pt_${m}_${res}_$variant" --batch-size "$b" --steps "$s" \
+      --log-every $((s / 3)) --base-width $BW "${flags[@]}"
+  if ((have_torch)); then
+    step "train_torch_${m}_${res}_$variant" 150 "$py" tools/bench/train_torch.py --method "$m" \
+        --device "$dev" --height "$h" --width "$w" --batch "$b" --steps "$s" --base-width $BW \
+        "${flags[@]}"
+  else
+    skip "train_torch_${m}_${res}_$variant" no-pytorch
+  fi
+}
+have_torch=0; "$py" -c "import torch" 2>/dev/null && have_torch=1
+if [[ $cpu == 1 ]]; then H=32; W=64; B=4; S=3; BW=8; else H=128; W=256; B=64; S=30; BW=64; fi
+if [[ $cpu == 1 ]]; then FH=64; FW=128; FB=2; FS=3; else FH=1024; FW=2048; FB=8; FS=12; fi
+step synth 120 "$loce" synth --out "$tmp/synth" --train $((B * 2)) --val 2 --height $((H * 2)) --width $((W * 2))
+step prepare 120 "$loce" prepare --cityscapes "$tmp/synth" --out "$tmp/cache.h5" --height $H --width $W
+step synth_full 120 "$loce" synth --out "$tmp/synth_full" --train $((FB * 2)) --val 1 --height $FH --width $FW
+step prepare_full 120 "$loce" prepare --cityscapes "$tmp/synth_full" --out "$tmp/cache_full.h5" \
+    --height $FH --width $FW
+train_pair dae 128x256 bf16-cl "$tmp/cache.h5" $H $W $B $S
+train_pair dae 1024x2048 bf16-cl "$tmp/cache_full.h5" $FH $FW $FB $FS
+for variant in fp32 bf16; do train_pair dae 128x256 $variant "$tmp/cache.h5" $H $W $B $S; done
+
+# Input pipeline: the GPU's busy fraction with batches read ahead (the default) and read in the
+# step (--prefetch 0), same run otherwise.
+for depth in 0 2; do
+  step "input_prefetch$depth" 150 tools/gpu/gpu_busy.sh "$out/input_prefetch$depth.samples" \
+      "$loce" --device "$dev" pretrain --method dae --data "$tmp/cache.h5" --out "$tmp/in_$depth" \
+      --batch-size $B --steps $S --log-every $S --base-width $BW --prefetch $depth
+done
+
+for m in barlow rpl; do train_pair $m 128x256 bf16-cl "$tmp/cache.h5" $H $W $B $S; done
+for m in barlow rpl; do train_pair $m 1024x2048 bf16-cl "$tmp/cache_full.h5" $FH $FW $FB $FS; done
+
 [[ $cpu != 1 ]] && step analysis_bench_cpu 300 "$py" tools/bench/bench_analysis.py --loce "$loce" \
     --device cpu --mixed-precision --skip-sklearn --threads "$jobs"
 
@@ -163,13 +200,6 @@ ranks=16; [[ $cpu == 1 ]] && ranks=2
 step allreduce_mpi 120 mpirun -np $ranks --oversubscribe "${asroot[@]}" "$loce" --device cpu \
     --threads 1 bench allreduce $([[ $cpu == 1 ]] && echo --max-bytes 4194304)
 [[ $cpu != 1 ]] && step allreduce_nccl 60 "$loce" --device cuda bench allreduce
-
-# Full resolution, batch 8 (the paper's ablation setting), every method.
-if [[ $cpu == 1 ]]; then FH=64; FW=128; FB=2; FS=3; else FH=1024; FW=2048; FB=8; FS=12; fi
-step synth_full 120 "$loce" synth --out "$tmp/synth_full" --train $((FB * 2)) --val 1 --height $FH --width $FW
-step prepare_full 120 "$loce" prepare --cityscapes "$tmp/synth_full" --out "$tmp/cache_full.h5" \
-    --height $FH --width $FW
-for m in dae barlow rpl; do train_pair $m 1024x2048 bf16-cl "$tmp/cache_full.h5" $FH $FW $FB $FS; done
 
 # The table.
 {
@@ -185,3 +215,8 @@ for m in dae barlow rpl; do train_pair $m 1024x2048 bf16-cl "$tmp/cache_full.h5"
   echo; echo "-- analysis"; grep -sh -E "^ours|^scikit|speed-up" "$out"/analysis_bench*.log | sed 's/^/   /'
   echo; echo "-- all-reduce"; grep -sh -E "busbw|MB|overlap" "$out"/allreduce_*.log | head -20 | sed 's/^/   /'
 } | tee "$out/table.txt"
+
+# Exit status: 1 when a step failed (skipped ones do not count), so the caller sees it at once.
+failed=$(awk -F'\t' 'NR > 1 && $2 ~ /^[0-9]+$/ && $2 != 0 { print $1 }' "$summary")
+[[ -z $failed ]] || { echo "failed steps:" $failed; exit 1; }
+exit 0
