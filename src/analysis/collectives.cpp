@@ -18,13 +18,18 @@ RowRange shard_rows(int64_t n, const dist::Communicator* comm) {
 }
 
 namespace {
+// Where the backend takes its tensors: NCCL device memory (the tensor's own GPU, or the current
+// one for host tensors such as counts), MPI host memory.
+c10::Device backend_device(const dist::Communicator& comm, const at::Tensor& t) {
+  if (comm.backend() == "nccl") return t.is_cuda() ? t.device() : c10::Device(c10::kCUDA);
+  return c10::Device(c10::kCPU);
+}
+
 void reduce(dist::Communicator* comm, at::Tensor& t, dist::ReduceOp op) {
   if (!comm || comm->size() == 1) return;
-  // Only the NCCL backend reduces device memory; MPI needs host tensors.
-  bool stage = t.is_cuda() && comm->backend() != "nccl";
-  at::Tensor buf = stage ? t.to(torch::kCPU) : t.contiguous();
+  at::Tensor buf = t.to(backend_device(*comm, t)).contiguous();
   comm->all_reduce(buf, op);
-  if (stage || !buf.is_same(t)) t.copy_(buf);
+  if (!buf.is_same(t)) t.copy_(buf);
 }
 }  // namespace
 
@@ -42,7 +47,7 @@ void min_across_ranks(dist::Communicator* comm, at::Tensor& t) {
 double sum_across_ranks(dist::Communicator* comm, double v) {
   if (!comm || comm->size() == 1) return v;
   at::Tensor t = torch::tensor({v}, torch::kFloat64);
-  comm->all_reduce(t, dist::ReduceOp::Sum);
+  reduce(comm, t, dist::ReduceOp::Sum);
   return t.item<double>();
 }
 
@@ -55,8 +60,7 @@ at::Tensor gather_rows(dist::Communicator* comm, const at::Tensor& local) {
   int64_t max_rows = counts.max().item<int64_t>();
   std::vector<int64_t> padded_shape = local.sizes().vec();
   padded_shape[0] = max_rows;
-  bool stage = local.is_cuda() && comm->backend() != "nccl";
-  at::Tensor padded = torch::zeros(padded_shape, local.options().device(stage ? torch::kCPU : local.device()));
+  at::Tensor padded = torch::zeros(padded_shape, local.options().device(backend_device(*comm, local)));
   padded.narrow(0, 0, local.size(0)).copy_(local);
   at::Tensor all = comm->all_gather(padded);
   std::vector<at::Tensor> parts;

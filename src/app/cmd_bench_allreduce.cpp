@@ -37,6 +37,12 @@ void print_table(const std::string& backend, int ranks, const std::string& dtype
   std::printf("# time: mean per call of the slowest rank; algbw = size / time;\n"
               "# busbw = algbw * 2 (n - 1) / n, n = %d (nccl-tests: the traffic each rank's link "
               "carries in a ring)\n", ranks);
+  if (backend == "self")
+    std::printf("# a world of one without NCCL: the collective does nothing, these rows only time "
+                "the call; run under mpirun -np N (or srun) for MPI figures\n");
+  else if (ranks == 1)
+    std::printf("# a world of one: no link is used, busbw is 0 by definition; algbw is the speed of "
+                "the collective's local pass over the buffer, not a network figure\n");
   std::printf("%12s %12s %7s %12s %12s %12s\n", "size", "count", "iters", "time (us)",
               "algbw (GB/s)", "busbw (GB/s)");
   for (const auto& r : rows)
@@ -96,7 +102,9 @@ RunFn setup_bench_allreduce(CLI::App& cli) {
       c10::Device device = b == "mpi" ? c10::Device(c10::kCPU) : ctx.device;
       if (b == "nccl" && !device.is_cuda())
         bad_input("bench allreduce --backends nccl needs --device cuda");
-      auto comm = b == "mpi" ? dist::cpu_communicator() : dist::make_communicator(device);
+      // NCCL itself even in a world of one (a copy on one GPU, reported as such), where the
+      // program's own collectives would skip it.
+      auto comm = b == "mpi" ? dist::cpu_communicator() : dist::make_nccl_communicator(device);
       int64_t max_bytes = o->max_bytes;
       if (o->drill_fail_rank >= 0) max_bytes = o->min_bytes * o->factor;
       auto rows = dist::bench_all_reduce(*comm, device, dtype, o->min_bytes, max_bytes,

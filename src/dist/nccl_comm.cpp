@@ -71,9 +71,10 @@ void NcclComm::init(const ncclUniqueId& id) {
 
 NcclComm::~NcclComm() {
   // No throwing here: a failed teardown at exit must not hide the error that caused it.
-  if (scratch_) cudaFree(scratch_);
-  if (side_stream_) cudaStreamDestroy(side_stream_);
+  // The communicator first: its pending work may still use the stream and the scratch word.
   if (comm_) ncclCommDestroy(comm_);
+  if (side_stream_) cudaStreamDestroy(side_stream_);
+  if (scratch_) cudaFree(scratch_);
 }
 
 void NcclComm::all_reduce(void* buffer, size_t count, ncclDataType_t type, ncclRedOp_t op,

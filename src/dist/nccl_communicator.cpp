@@ -36,7 +36,17 @@ class NcclWork : public Work {
     cuda_check(cudaStreamWaitEvent(current_stream(device_), done_, 0), "cudaStreamWaitEvent");
     waited_ = true;
   }
-  bool test() override { return cudaEventQuery(done_) == cudaSuccess; }
+  bool test() override {
+    const cudaError_t e = cudaEventQuery(done_);
+    // "Not ready" is an answer, not an error, but CUDA also leaves it as the thread's last
+    // error, and LibTorch's next kernel-launch check (cudaGetLastError) would throw it.
+    if (e == cudaErrorNotReady) {
+      (void)cudaGetLastError();
+      return false;
+    }
+    cuda_check(e, "cudaEventQuery");
+    return true;
+  }
 
  private:
   at::Tensor tensor_;  // keeps the buffer alive until the collective is ordered before reuse

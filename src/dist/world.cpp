@@ -198,4 +198,15 @@ std::shared_ptr<Communicator> make_communicator(const c10::Device& device) {
 #endif
 }
 
+std::shared_ptr<Communicator> make_nccl_communicator(const c10::Device& device) {
+  if (!device.is_cuda()) fail("dist: the NCCL backend needs a CUDA device, not ", device.str());
+  if (g_world.size > 1) return make_communicator(device);
+#ifdef LOCE_HAVE_CUDA
+  return std::make_shared<NcclCommunicator>(device.has_index() ? device.index() : 0);
+#else
+  fail("dist: the NCCL backend is not in this build "
+       "(configure with a CUDA LibTorch and NCCL: LOCE_CUDA=ON)");
+#endif
+}
+
 }  // namespace loce::dist

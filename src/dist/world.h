@@ -41,6 +41,10 @@ c10::Device resolve_device(const std::string& name, const WorldInfo& w);
 // The communicator for tensors on `device`: self for a world of one, NCCL for CUDA, MPI for CPU.
 std::shared_ptr<Communicator> make_communicator(const c10::Device& device);
 
+// The NCCL communicator for `device` even in a world of one, where make_communicator gives
+// the self communicator: for measuring NCCL itself (bench allreduce). Needs a CUDA build.
+std::shared_ptr<Communicator> make_nccl_communicator(const c10::Device& device);
+
 // A CPU (MPI or self) communicator for control messages, whatever the compute device.
 std::shared_ptr<Communicator> cpu_communicator();
 

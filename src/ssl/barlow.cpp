@@ -1,5 +1,6 @@
 // Barlow Twins: two views of every image with the official augmentations, the projector on the
 // encoder's deepest features, and the cross-correlation loss over the global batch.
+#include <c10/core/impl/LocalDispatchKeySet.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -59,7 +60,10 @@ class BarlowTwins : public Task {
                 dist::Communicator& comm) const override {
     auto z1 = net.projector->forward(net.encoder->forward(batch.inputs[0]).back());
     auto z2 = net.projector->forward(net.encoder->forward(batch.inputs[1]).back());
-    // The loss is taken in fp32 even under bf16 autocast: it sums D^2 squared correlations.
+    // The loss is taken in fp32 even under bf16 autocast: it sums D^2 squared correlations, and
+    // autocast would otherwise run the D x D correlation product in bf16 (the guard lasts to
+    // the end of this function; backward runs outside autocast anyway).
+    c10::impl::ExcludeDispatchKeyGuard fp32_loss(c10::autocast_dispatch_keyset);
     return {barlow_twins_loss(z1.to(at::kFloat), z2.to(at::kFloat), lambda_, comm), {}};
   }
 

@@ -109,13 +109,18 @@ class Task(nn.Module):
         if self.method == "barlow":
             z1 = self.pooled_head(images).float()
             z2 = self.pooled_head(images.flip(3)).float()
-            n1 = (z1 - z1.mean(0)) / torch.sqrt(z1.var(0, unbiased=False) + 1e-5)
-            n2 = (z2 - z2.mean(0)) / torch.sqrt(z2.var(0, unbiased=False) + 1e-5)
-            c = n1.t() @ n2 / z1.shape[0]
-            on = (torch.diagonal(c) - 1).pow(2).sum()
-            return on + 0.0051 * (c.pow(2).sum() - torch.diagonal(c).pow(2).sum())
+            with torch.autocast(images.device.type, enabled=False):  # the loss in fp32, as ours
+                return self.barlow_loss(z1, z2)
         cells = torch.randint(0, self.classes, (images.shape[0],), device=images.device)
         return F.cross_entropy(self.pooled_head(images.flip(2)).float(), cells)
+
+    @staticmethod
+    def barlow_loss(z1, z2):
+        n1 = (z1 - z1.mean(0)) / torch.sqrt(z1.var(0, unbiased=False) + 1e-5)
+        n2 = (z2 - z2.mean(0)) / torch.sqrt(z2.var(0, unbiased=False) + 1e-5)
+        c = n1.t() @ n2 / z1.shape[0]
+        on = (torch.diagonal(c) - 1).pow(2).sum()
+        return on + 0.0051 * (c.pow(2).sum() - torch.diagonal(c).pow(2).sum())
 
 
 def count_training_flops(task, images):

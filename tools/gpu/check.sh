@@ -110,11 +110,23 @@ phase=build
 if [[ $cpu != 1 ]]; then
   # Every call: the binaries find Boost.Serialization here at run time.
   mkdir -p /tmp/sys && for d in .device/debs/*.deb; do dpkg -x "$d" /tmp/sys; done
+  # One NCCL in the process: PyTorch's wheel loads its own copy (venv nvidia/nccl) and the system
+  # has another (DEVICE.md); both are libnccl.so.2, so whichever loads first serves LibTorch too.
+  # Build against the wheel's copy where it is there, so that LibTorch gets the one it was built for.
+  nccl_flags=()
+  nccl_py=$(python3 -c 'import nvidia.nccl as m; print(list(m.__path__)[0])' 2>/dev/null)
+  if [[ -n $nccl_py && -f $nccl_py/include/nccl.h && -f $nccl_py/lib/libnccl.so.2 ]]; then
+    nccl_flags=(-DNCCL_INCLUDE_DIR="$nccl_py/include" -DNCCL_LIBRARY="$nccl_py/lib/libnccl.so.2")
+  fi
   step configure 120 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
       -DBoost_DIR=/tmp/sys/usr/lib/x86_64-linux-gnu/cmake/Boost-1.74.0 \
-      -DCMAKE_CUDA_ARCHITECTURES=90 || exit 1
+      -DCMAKE_CUDA_ARCHITECTURES=90 "${nccl_flags[@]}" || exit 1
   step build 420 cmake --build "$build" -j "$jobs" || { tail -n 40 "$out/build.log"; exit 1; }
+  # Which NCCL, CUDA runtime and LibTorch the program loads, and that it starts (an undefined
+  # symbol here means two NCCL versions met).
+  step link_check 30 bash -c "ldd '$loce' | grep -E 'nccl|cudart|c10_cuda|torch_cuda'; '$loce' --version" \
+      || exit 1
 fi
 
 if [[ ! -x $loce && ",$phases," != *",build,"* ]]; then
