@@ -75,15 +75,22 @@ def run_sklearn(path):
                 separability=float(inter / np.mean(intra)), error_rate=float(err))
 
 
+def cpu_settings(loce, in_force):
+    """The CPU settings as KEY=VALUE lines (`loce bench settings`): loce's own or, with in_force,
+    those of this environment (LOCE_CPU_TUNING=0: loce then adds nothing to what is set)."""
+    env = dict(os.environ, LOCE_CPU_TUNING="0") if in_force else None
+    out = subprocess.run([loce, "--log-level", "warn", "bench", "settings"], check=True,
+                         capture_output=True, text=True, env=env).stdout
+    return [line for line in out.splitlines() if "=" in line]
+
+
 def adopt_loce_settings(loce):
     """Starts this script again with loce's CPU settings (read at process start or library load,
     so they cannot be changed in place); returns at once when they are in force."""
     if os.environ.get("LOCE_BENCH_SETTINGS_ADOPTED"):
         return
-    out = subprocess.run([loce, "--log-level", "warn", "bench", "settings"], check=True,
-                         capture_output=True, text=True).stdout
     env = dict(os.environ, LOCE_BENCH_SETTINGS_ADOPTED="1")
-    env.update(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    env.update(line.split("=", 1) for line in cpu_settings(loce, in_force=False))
     sys.stdout.flush()
     os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
@@ -122,9 +129,7 @@ def main():
                                      for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas")
                 except ImportError:
                     pass
-                settings = " ".join(f"{k}={os.environ[k]}" for k in
-                                    ("OPENBLAS_CORETYPE", "OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT",
-                                     "GLIBC_TUNABLES") if k in os.environ) or "none"
+                settings = " ".join(cpu_settings(a.loce, in_force=True)) or "none"
                 print(f"scikit-learn {sklearn.__version__} ({blas}; settings: {settings}): running "
                       "(this can take minutes) ...", flush=True)
                 sk = run_sklearn(path)
