@@ -40,14 +40,14 @@ BUILD_TYPE=${BUILD_TYPE:-Release}
 JOBS=${JOBS:-$(nproc)}
 TARGET=${LOCE_BUILD_TARGET:-all}
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  # With the tests, the CUDA paths are also compiled against LibTorch 2.x headers (a 2.5 MB
+  # With the tests, every source is also compiled against LibTorch 2.x headers (a 2.5 MB
   # download; without a network the check is left out, and says so).
   T2_ARGS=()
   if [ "$TARGET" = all ]; then
     if T2=$(tools/fetch_torch2_headers.sh "$BUILD_DIR/torch2-headers" 2>/dev/null); then
       T2_ARGS=(-DLOCE_TORCH2_HEADERS="$(realpath "$T2")")
     else
-      echo "setup: could not fetch LibTorch 2.x headers (offline?): the CUDA paths are compiled against 1.13 only"
+      echo "setup: could not fetch LibTorch 2.x headers (offline?): the sources are compiled against 1.13 only"
     fi
   fi
   echo "setup: configuring $BUILD_DIR ($BUILD_TYPE)"
