@@ -53,7 +53,7 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   echo "setup: configuring $BUILD_DIR ($BUILD_TYPE)"
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${T2_ARGS[@]}" ${CMAKE_ARGS:-} >/dev/null
 fi
-echo "setup: building $TARGET in $BUILD_DIR with $JOBS job(s) (first build on 2 cores: about 5 minutes for loce, 9 with the tests)"
+echo "setup: building $TARGET in $BUILD_DIR with $JOBS job(s) (first build on 2 cores: about 5 minutes for loce, 11.5 with the tests)"
 # Progress: one line per target built (with CMake's percentage), plus any error or warning.
 cmake --build "$BUILD_DIR" -j "$JOBS" --target "$TARGET" 2>&1 |
   grep --line-buffered -E "error|warning: |Error|Built target" || true

@@ -78,7 +78,7 @@ phase=always
 
 # skip NAME WHY: a summary row for a step not run.
 skip() {
-  printf "%s\t%s\t0\n" "$1" "$2" >> "$summary"; echo "== $1: skipped ($2)"
+  printf "%s\t%s\t0\n" "$1" "$2" >> "$summary"; echo "== $1: not run ($2)"
 }
 
 # step NAME LIMIT_S CMD...: runs CMD with a time limit, log in OUT/NAME.log, a summary row;
