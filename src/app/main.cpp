@@ -12,8 +12,6 @@
 using namespace loce;
 
 int main(int argc, char** argv) {
-  tune_cpu_environment(argv);  // may start the program again with better BLAS settings
-  const std::string malloc_note = keep_freed_memory_in_heap();
   app::Cli cli;
   try {
     cli.app().parse(argc, argv);
@@ -28,6 +26,9 @@ int main(int argc, char** argv) {
                "--help)");
     return e.get_exit_code();
   }
+  // After parsing, so that --help and a bad command line answer without it (a second).
+  tune_cpu_environment(argv);  // may start the program again with better BLAS settings
+  const std::string malloc_note = keep_freed_memory_in_heap();
 
   app::Context ctx;
   ctx.global = cli.global();

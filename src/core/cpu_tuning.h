@@ -20,7 +20,8 @@
 //    same string keeps freed blocks in the heap (see keep_freed_memory_in_heap). Analysis
 //    benchmark on a 2-core VM, 4 alternating runs each: 357k -> 40k page faults, 9.8 -> 8.7 s.
 //
-// tune_cpu_environment() is called first thing in main: when any of these is missing where it
+// tune_cpu_environment() is called in main once the command line has parsed (so --help and a
+// mistyped option answer without it, a second sooner): when any of these is missing where it
 // applies, it sets what is missing (never overriding a user's value) and re-executes the
 // program once (LOCE_CPU_TUNED marks the second start and says what was changed).
 // LOCE_CPU_TUNING=0 turns it off.
