@@ -22,7 +22,11 @@
 #include "data/batch_prefetcher.h"
 #include "data/cache.h"
 #include "data/sampler.h"
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+
 #include "dist/data_parallel.h"
+#include "dist/object_io.h"
 #include "dist/world.h"
 #include "train/autocast.h"
 #include "train/checkpoint.h"
@@ -180,10 +184,15 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   WarmupCosine schedule{cfg.lr, cfg.warmup_steps, std::max<int64_t>(1, total), cfg.final_lr_fraction};
 
   // ---- resume
-  auto existing = list_checkpoints(setup.run_dir);
+  // Rank 0's listing for every rank: a rank that looked after rank 0 had saved (a run with
+  // nothing to train saves at once) would otherwise refuse the run alone.
+  std::vector<std::string> existing;
+  if (root) existing = list_checkpoints(setup.run_dir);
+  if (world.size > 1) dist::broadcast_object(*control, existing);
   if (!existing.empty() && !setup.resume)
-    bad_input(setup.run_dir, " already holds checkpoints (newest ", existing.back(),
-              "): pass --resume to continue it, or choose another --out");
+    throw CollectiveInputError(cat(setup.run_dir, " already holds checkpoints (newest ",
+                                   existing.back(),
+                                   "): pass --resume to continue it, or choose another --out"));
   if (setup.resume && !existing.empty()) {
     RunState saved = read_checkpoint(existing.back());
     check_resumable(saved.config, st.config);

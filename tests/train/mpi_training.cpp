@@ -73,3 +73,30 @@ TEST_P(MpiTraining, LossGoesDownAndRanksAgree) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, MpiTraining, ::testing::Values("barlow", "dae", "rpl"));
+
+// Whether the run folder is taken is rank 0's decision, made once for every rank: a rank that
+// looked after rank 0 had saved (the baseline saves at once) refused the run alone, and a
+// refusal is every rank's at once, so none is left waiting in a collective.
+TEST(MpiTrainingRunDir, RankZeroDecidesWhetherItIsTakenAndAllRanksRefuseTogether) {
+  auto comm = dist::cpu_communicator();
+  ASSERT_GT(comm->size(), 1) << "run this under mpirun -np 2";
+  const auto config = test::tiny_config("baseline", cache_path());
+  auto task = ssl::make_pretext_task("baseline", config.task);
+  auto train_into = [&](const std::string& run) {
+    auto net = train::initial_network(config, task->heads());
+    train::TrainerSetup setup{config, run, "pretrain", false, torch::kCPU};
+    return train::run_training(setup, *task, net, net.ptr());
+  };
+  const std::string taken = shared_temp_dir("mpi_taken");
+  train_into(taken);
+  ASSERT_FALSE(train::list_checkpoints(taken).empty());
+
+  EXPECT_THROW(train_into(taken), CollectiveInputError);
+
+  // Rank 1 sees a checkpoint where rank 0 sees none: rank 0's view holds on both.
+  const std::string fresh = shared_temp_dir("mpi_fresh");
+  EXPECT_NO_THROW(train_into(comm->rank() == 0 ? fresh : taken));
+  if (comm->rank() == 0) {
+    EXPECT_EQ(train::list_checkpoints(fresh).size(), 1u);
+  }
+}
