@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Puts the headers of a LibTorch 2.x (Debian's libtorch-dev from trixie, 2.6 today) into DIR, so
-# that the build can compile its CUDA paths against them too (LOCE_TORCH2_HEADERS): the GPU
+# that the build can compile every source against them too (LOCE_TORCH2_HEADERS): the GPU
 # machine builds with a CUDA LibTorch 2.x, this machine with Debian 12's 1.13, and code that
 # compiles against only one is a bug found in a scarce GPU session otherwise. Headers only, a
 # 2.5 MB package, through a private apt configuration (nothing is installed).

@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
 #include <torch/torch.h>
 
 #ifdef LOCE_HAVE_CUDA
@@ -22,9 +24,6 @@
 #include "data/batch_prefetcher.h"
 #include "data/cache.h"
 #include "data/sampler.h"
-#include <boost/serialization/string.hpp>
-#include <boost/serialization/vector.hpp>
-
 #include "dist/data_parallel.h"
 #include "dist/object_io.h"
 #include "dist/world.h"

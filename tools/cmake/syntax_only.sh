@@ -10,4 +10,4 @@ while [ $# -gt 0 ]; do
   if [ "$1" = "-o" ]; then out=$2; break; fi
   shift
 done
-[ -n "$out" ] && : > "$out"
+if [ -n "$out" ]; then : > "$out"; fi

@@ -82,7 +82,7 @@ skip() {
 }
 
 # step NAME LIMIT_S CMD...: runs CMD with a time limit, log in OUT/NAME.log, a summary row;
-# skipped when named in SKIP or when its phase is not in PHASES.
+# skipped when named in SKIP, when its phase is not in PHASES, or when DEADLINE_S is near.
 step() {
   local name=$1 limit=$2; shift 2
   if [[ " ${SKIP:-} " == *" $name "* || ( $phase != always && ",$phases," != *",$phase,"* ) ]]; then
