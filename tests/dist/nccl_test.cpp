@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "dist/communicator.h"  // namespace loce::dist even in a build with neither backend
 #ifdef LOCE_HAVE_NCCL
 #include "dist/nccl_comm.h"
 #endif
