@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-command setup on a fresh Debian 12 / Ubuntu machine: installs every system dependency with
+# One-command setup on a fresh Debian 12 or 13 / Ubuntu machine: installs every system dependency with
 # apt (only what is missing; silent when all is there), then configures and builds in build/.
 #
 #   tools/setup.sh              install + configure + build (Release)
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake git pkg-config
-  libtorch-dev                       # LibTorch 1.13 (CPU) on Debian 12
+  libtorch-dev                       # LibTorch (CPU): 1.13 on Debian 12, 2.6 on Debian 13
   libopenblas0-pthread               # an optimised BLAS for LibTorch (the default is netlib)
   libopenmpi-dev openmpi-bin         # MPI
   libhdf5-dev                        # HDF5 (serial)
@@ -43,7 +43,8 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   # With the tests, every source is also compiled against LibTorch 2.x headers (a 2.5 MB
   # download; without a network the check is left out, and says so).
   T2_ARGS=()
-  if [ "$TARGET" = all ]; then
+  # (Where the system's LibTorch is itself 2.x, as on Debian 13, the build already is that check.)
+  if [ "$TARGET" = all ] && dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null | grep -q '^1\.'; then
     if T2=$(tools/fetch_torch2_headers.sh "$BUILD_DIR/torch2-headers" 2>/dev/null); then
       T2_ARGS=(-DLOCE_TORCH2_HEADERS="$(realpath "$T2")")
     else

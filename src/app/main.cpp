@@ -7,6 +7,7 @@
 #include "app/cli.h"
 #include "core/cpu_tuning.h"
 #include "core/error.h"
+#include "core/onednn.h"
 #include "core/log.h"
 
 using namespace loce;
@@ -38,11 +39,13 @@ int main(int argc, char** argv) {
     ctx.world = dist::init_world(&argc, &argv);
     ctx.device = dist::resolve_device(ctx.global.device, ctx.world);
     app::apply_global_options(ctx.global, ctx.world);
+    const std::string onednn_note = configure_onednn();
     log::debug("running '", cli.selected_name(), "' on ", ctx.world.size, " rank(s), device ",
                ctx.device.str(), ", cuDNN benchmark ",
                at::globalContext().benchmarkCuDNN() ? "on" : "off");
     if (!cpu_tuning_note().empty()) log::debug("CPU tuning: ", cpu_tuning_note());
     if (!malloc_note.empty()) log::debug("CPU tuning: ", malloc_note);
+    log::debug(onednn_note);
     rc = cli.run_selected(ctx);
   } catch (const CollectiveInputError& e) {
     // Every rank raised it together: print once, exit together.

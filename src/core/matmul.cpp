@@ -9,11 +9,11 @@
 namespace loce {
 
 bool onednn_matmul_enabled() {
-  static const bool enabled = [] {
+  static const bool allowed = [] {
     const char* env = std::getenv("LOCE_ONEDNN_MATMUL");
     return at::hasMKLDNN() && !(env && std::strcmp(env, "0") == 0);
   }();
-  return enabled;
+  return allowed && at::globalContext().userEnabledMkldnn();  // core/onednn.h decides that
 }
 
 at::Tensor matmul_nt(const at::Tensor& a, const at::Tensor& b) {

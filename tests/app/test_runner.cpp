@@ -50,7 +50,9 @@ std::vector<std::string> keys(const std::vector<Step>& plan) {
   return k;
 }
 
-const Step& step(const std::vector<Step>& plan, const std::string& key) {
+// A copy: the callers pass the key as a temporary, and GCC 14 warns (-Wdangling-reference) about
+// a returned reference whenever an argument is one.
+Step step(const std::vector<Step>& plan, const std::string& key) {
   auto it = std::find_if(plan.begin(), plan.end(), [&](const Step& s) { return s.key == key; });
   if (it == plan.end()) throw std::runtime_error("no step " + key);
   return *it;
@@ -145,11 +147,11 @@ TEST(Plan, StagesInPipelineOrderWithEachStepReadingItsPredecessorsOutputs) {
   EXPECT_EQ(plan.back().key, "report/128x256/s0");
   for (const auto& m : known_methods()) {
     const std::string tag = "128x256/" + m + "/s0";
-    const Step& pre = step(plan, "pretrain/" + tag);
-    const Step& fin = step(plan, "finetune/" + tag);
-    const Step& eval = step(plan, "evaluate/" + tag);
-    const Step& emb = step(plan, "embed/" + tag);
-    const Step& ana = step(plan, "analyze/" + tag);
+    const Step pre = step(plan, "pretrain/" + tag);
+    const Step fin = step(plan, "finetune/" + tag);
+    const Step eval = step(plan, "evaluate/" + tag);
+    const Step emb = step(plan, "embed/" + tag);
+    const Step ana = step(plan, "analyze/" + tag);
     // A changed output upstream invalidates every step after it.
     EXPECT_TRUE(has(pre.inputs, plan[1].outputs[0]));
     EXPECT_TRUE(has(fin.inputs, pre.outputs[0]));

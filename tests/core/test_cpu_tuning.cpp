@@ -2,6 +2,7 @@
 // that bypasses the BLAS.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <malloc.h>
 
@@ -9,6 +10,7 @@
 
 #include "core/cpu_tuning.h"
 #include "core/matmul.h"
+#include "core/onednn.h"
 
 using namespace loce;
 
@@ -75,6 +77,23 @@ TEST(CpuTuning, LargeBlocksComeFromTheHeapOnceTuned) {
   EXPECT_EQ(mmapped_bytes_of_large_block(), 0u);
 }
 #endif
+
+TEST(OneDnn, OnWithLibTorch1OffWith2AndTheEnvironmentDecidesOtherwise) {
+  if (!at::hasMKLDNN()) GTEST_SKIP() << "this LibTorch has no oneDNN";
+  const bool before = at::globalContext().userEnabledMkldnn();
+  unsetenv("LOCE_ONEDNN");
+  configure_onednn();
+  EXPECT_EQ(at::globalContext().userEnabledMkldnn(), TORCH_VERSION_MAJOR < 2);
+  setenv("LOCE_ONEDNN", "0", 1);
+  EXPECT_NE(configure_onednn().find("off"), std::string::npos);
+  EXPECT_FALSE(at::globalContext().userEnabledMkldnn());
+  EXPECT_FALSE(onednn_matmul_enabled());
+  setenv("LOCE_ONEDNN", "1", 1);
+  configure_onednn();
+  EXPECT_TRUE(at::globalContext().userEnabledMkldnn());
+  unsetenv("LOCE_ONEDNN");
+  at::globalContext().setUserEnabledMkldnn(before);
+}
 
 TEST(Matmul, Float32MatchesAtMmAndFloat64IsAtMm) {
   torch::manual_seed(3);

@@ -4,12 +4,14 @@
 #include <torch/torch.h>
 
 #include "core/log.h"
+#include "core/onednn.h"
 #include "dist/world.h"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   const auto& w = loce::dist::init_world(&argc, &argv);
   torch::set_num_threads(1);
+  loce::configure_onednn();  // as the program does
   if (w.rank != 0) {
     auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());

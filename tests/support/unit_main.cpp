@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/onednn.h"
 #include "dist/world.h"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   loce::dist::init_world(&argc, &argv);
   torch::set_num_threads(1);
+  loce::configure_onednn();  // as the program does
   int rc = RUN_ALL_TESTS();
   loce::dist::finalize_world();
   return rc;
