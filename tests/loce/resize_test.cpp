@@ -33,10 +33,14 @@ TEST(ResizeMatrices, BilinearMatchesTorchInterpolate) {
   torch::manual_seed(3);
   for (auto [h, w, oh, ow] : std::vector<std::array<int64_t, 4>>{
            {8, 16, 100, 100}, {64, 128, 100, 100}, {3, 5, 7, 2}, {1, 4, 3, 4}}) {
+    // torch computes its interpolation weights in float32 for float32 input, and LibTorch 2.x
+    // rounds them differently from 1.13: 64x128 -> 100x100 differed by 2e-6 with 1.13 and by
+    // 1.6e-5 with 2.6 (Debian 13), for values of N(0, 1). Both are far inside the 1e-3 to which
+    // the reference mode reproduces the published vectors (reference_vectors_test.cpp).
     at::Tensor x = torch::randn({2, 3, h, w});
     at::Tensor expected = test::torch_bilinear(x, oh, ow);
     at::Tensor ours = resize_separable(x, bilinear_matrix(h, oh), bilinear_matrix(w, ow));
-    EXPECT_LT((ours - expected).abs().max().item<float>(), 2e-6) << h << "x" << w;
+    EXPECT_LT((ours - expected).abs().max().item<float>(), 5e-5) << h << "x" << w;
   }
 }
 
