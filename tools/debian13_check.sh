@@ -12,7 +12,7 @@
 #   CTEST_ARGS="-R analysis" sudo tools/debian13_check.sh
 #
 # Needs root (debootstrap, chroot, bind mounts) and deb.debian.org. First run on 2 cores: about
-# 1 minute for the base system, 2-3 for the packages (tools/setup.sh --deps-only, inside), 15 to
+# 1 minute for the base system, 2-3 for the packages (tools/setup.sh --deps-only, inside), 12 to
 # build, 6 to test. The SLURM tests are left out (no daemons inside a chroot). Not part of CI.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
