@@ -7,8 +7,8 @@
 #include "app/cli.h"
 #include "core/cpu_tuning.h"
 #include "core/error.h"
-#include "core/onednn.h"
 #include "core/log.h"
+#include "core/onednn.h"
 
 using namespace loce;
 
