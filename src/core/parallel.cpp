@@ -20,10 +20,12 @@ void parallel_ranges(int64_t n, const std::function<void(int64_t, int64_t)>& fn,
   std::exception_ptr error;
   std::mutex error_lock;
   // Always LibTorch's thread count (threads without a range idle), so that GNU OpenMP keeps
-  // reusing one pool of threads.
+  // reusing one pool of threads. The team may still be smaller (OMP_THREAD_LIMIT, OMP_DYNAMIC,
+  // nested limits), so the ranges follow the team actually started: none is left unrun.
 #pragma omp parallel num_threads(int(threads))
   {
-    const int64_t t = omp_get_thread_num(), per = (n + threads - 1) / threads;
+    const int64_t team = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t per = (n + team - 1) / team;
     const int64_t first = std::min(n, t * per), last = std::min(n, first + per);
     try {
       if (first < last) fn(first, last);
