@@ -219,6 +219,7 @@ void write_analysis(const std::string& path, const AnalysisResult& r, const Anal
       h5::write_tensor(f, "/analysis/projection/umap", r.umap);
       write_grid(f, "/analysis/decision_grid/umap", r.umap_grid);
     }
+    f.close();
   }
   out.commit();
 }

@@ -128,6 +128,7 @@ void write_loce_set(const std::string& path, const at::Tensor& vectors, const at
     h5::set_attr(f, "/loce", "method", method);
     h5::set_attr(f, "/loce", "layer", std::string("encoder.deepest"));
     h5::set_attr(f, "/loce", "git_revision", std::string(loce::git_revision()));
+    f.close();
   }
   out.commit();
 }

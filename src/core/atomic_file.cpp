@@ -1,5 +1,6 @@
 #include "core/atomic_file.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,10 +36,29 @@ AtomicFile::~AtomicFile() {
   if (!committed_) std::remove(temp_.c_str());
 }
 
+namespace {
+// fsync(2) of a path; returns errno, 0 on success.
+int sync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const int err = ::fsync(fd) == 0 ? 0 : errno;
+  ::close(fd);
+  return err;
+}
+}  // namespace
+
 void AtomicFile::commit() {
+  // The data reaches the disk before the rename does: otherwise a node that crashes (or loses
+  // power) soon after can leave the final name on an empty or truncated file. Network file
+  // systems also report some write errors (quota, a full server) only here.
+  if (const int err = sync_path(temp_, O_RDONLY))
+    fail("cannot write ", temp_, " to disk: ", std::strerror(err));
   if (std::rename(temp_.c_str(), final_.c_str()) != 0)
     fail("cannot rename ", temp_, " to ", final_, ": ", std::strerror(errno));
   committed_ = true;
+  // And the rename itself. Best effort: some file systems cannot sync a folder (EINVAL).
+  const fs::path parent = fs::path(final_).parent_path();
+  (void)sync_path(parent.empty() ? "." : parent.string(), O_RDONLY | O_DIRECTORY);
 }
 
 }  // namespace loce

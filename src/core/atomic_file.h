@@ -1,7 +1,8 @@
 #pragma once
 // Write-then-rename: every output file is written under a temporary name next to its final
-// path and renamed only when complete, so a crash, a full disk or a bad input never leaves a
-// half-written file where a reader (or a resumed run) would trust it.
+// path, synced to disk and renamed only when complete, so a crash (of the process or of the
+// node), a full disk or a bad input never leaves a half-written file where a reader (or a
+// resumed run) would trust it.
 #include <string>
 
 namespace loce {
@@ -15,7 +16,7 @@ class AtomicFile {
 
   const std::string& temp_path() const { return temp_; }
   const std::string& final_path() const { return final_; }
-  void commit();  // rename temp -> final (atomic on one file system); throws on failure
+  void commit();  // fsync temp, rename temp -> final (atomic on one file system); throws on failure
 
  private:
   std::string final_, temp_;

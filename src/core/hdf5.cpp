@@ -15,16 +15,40 @@ namespace {
 // with its thread-safety option (Debian's and Ubuntu's packages are; many cluster builds are
 // not), so every entry point of this file holds one process-wide lock. Recursive, as entry
 // points call one another (and Handle::reset on the way out).
-std::unique_lock<std::recursive_mutex> serialized() {
-  static std::recursive_mutex m;
-  return std::unique_lock<std::recursive_mutex>(m);
-}
-
-// Silence HDF5's stack dumps once: we report errors ourselves, in one line.
+// The lock also silences HDF5's own stack dumps (we report errors ourselves, in one line):
+// once per thread, as a thread-safe HDF5 keeps that setting per thread.
 struct Quiet {
   Quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 };
-void quiet() { static Quiet q; }
+
+// And before HDF5's first call: no clean-up of HDF5 at exit. Every file we open is closed by
+// its owner before then; the only ones left are those whose close failed (a full disk), and
+// closing those again from exit() crashes inside HDF5 1.10 (a segfault after our error line).
+struct NoCleanupAtExit {
+  NoCleanupAtExit() { H5dont_atexit(); }
+};
+
+std::unique_lock<std::recursive_mutex> serialized() {
+  static std::recursive_mutex m;
+  static NoCleanupAtExit no_cleanup;
+  std::unique_lock<std::recursive_mutex> lock(m);
+  thread_local Quiet quiet;
+  return lock;
+}
+
+// The innermost message on this thread's HDF5 error stack ("file signature not found",
+// "unable to lock the file", ...): what failed, under the layers that only pass it on.
+std::string innermost_error() {
+  std::string message;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
+        if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
+        return 0;
+      },
+      &message);
+  return message;
+}
 
 hid_t native_type(at::ScalarType t) {
   switch (t) {
@@ -80,7 +104,6 @@ void make_parents(File& f, const std::string& path) {
 }
 
 Handle open_dataset(const File& f, const std::string& path) {
-  quiet();
   if (!exists(f, path)) bad_input(where(f, path), ": dataset not found");
   hid_t d = H5Dopen2(f.id(), path.c_str(), H5P_DEFAULT);
   if (d < 0) bad_input(where(f, path), ": cannot open dataset");
@@ -88,7 +111,6 @@ Handle open_dataset(const File& f, const std::string& path) {
 }
 
 Handle open_object(const File& f, const std::string& path) {
-  quiet();
   if (path != "/" && !exists(f, path)) bad_input(where(f, path), ": object not found");
   hid_t o = H5Oopen(f.id(), path.c_str(), H5P_DEFAULT);
   if (o < 0) bad_input(where(f, path), ": cannot open object");
@@ -173,24 +195,25 @@ Handle& Handle::operator=(Handle&& o) noexcept {
   return *this;
 }
 
-void Handle::reset() {
+herr_t Handle::close() {
   const auto lock = serialized();
-  if (id_ < 0) return;
+  if (id_ < 0) return 0;
+  herr_t status = 0;
   switch (kind_) {
-    case Kind::File: H5Fclose(id_); break;
-    case Kind::Group: H5Oclose(id_); break;
-    case Kind::Dataset: H5Dclose(id_); break;
-    case Kind::Dataspace: H5Sclose(id_); break;
-    case Kind::Datatype: H5Tclose(id_); break;
-    case Kind::Attribute: H5Aclose(id_); break;
-    case Kind::Plist: H5Pclose(id_); break;
+    case Kind::File: status = H5Fclose(id_); break;
+    case Kind::Group: status = H5Oclose(id_); break;
+    case Kind::Dataset: status = H5Dclose(id_); break;
+    case Kind::Dataspace: status = H5Sclose(id_); break;
+    case Kind::Datatype: status = H5Tclose(id_); break;
+    case Kind::Attribute: status = H5Aclose(id_); break;
+    case Kind::Plist: status = H5Pclose(id_); break;
   }
   id_ = -1;
+  return status;
 }
 
 File File::create(const std::string& path) {
   const auto lock = serialized();
-  quiet();
   File f;
   f.path_ = path;
   hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -201,24 +224,41 @@ File File::create(const std::string& path) {
 
 File File::open(const std::string& path, bool writable) {
   const auto lock = serialized();
-  quiet();
   if (!std::filesystem::exists(path)) bad_input(path, ": file not found");
   File f;
   f.path_ = path;
   hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (id < 0) bad_input(path, ": not a readable HDF5 file");
+  if (id < 0) {
+    const std::string why = innermost_error();
+    // Lustre and NFS mounts without flock refuse HDF5's file lock.
+    const bool lock = why.find("lock") != std::string::npos;
+    bad_input(path, lock ? ": cannot open HDF5 file" : ": not a readable HDF5 file",
+              why.empty() ? "" : " (HDF5: " + why + ")",
+              lock ? "; another process may be writing it, or the file system has no file locks "
+                     "(then set HDF5_USE_FILE_LOCKING=FALSE)"
+                   : "");
+  }
   f.h_ = Handle(id, Handle::Kind::File);
   return f;
 }
 
 void File::flush() {
   const auto lock = serialized();
-  H5Fflush(h_.id(), H5F_SCOPE_LOCAL);
+  if (H5Fflush(h_.id(), H5F_SCOPE_LOCAL) < 0)
+    fail(path_, ": writing the HDF5 file failed (disk full or over quota?)");
+}
+
+void File::close() {
+  const auto lock = serialized();
+  if (!h_) return;
+  // Flush first: with objects still open, H5Fclose only drops our reference and writes later.
+  const bool flushed = H5Fflush(h_.id(), H5F_SCOPE_LOCAL) >= 0;
+  if (h_.close() < 0 || !flushed)
+    fail(path_, ": writing the HDF5 file failed (disk full or over quota?)");
 }
 
 bool exists(const File& f, const std::string& path) {
   const auto lock = serialized();
-  quiet();
   if (path == "/" || path.empty()) return true;
   // Walk the path so that a missing intermediate group is "false", not an error.
   size_t pos = 1;
@@ -250,7 +290,8 @@ void write_tensor(File& f, const std::string& path, const at::Tensor& tensor, bo
   hid_t d = H5Dcreate2(f.id(), path.c_str(), mt, space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT);
   if (d < 0) fail(where(f, path), ": cannot create dataset");
   Handle ds(d, Handle::Kind::Dataset);
-  if (t.numel() > 0 && H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
+  if ((t.numel() > 0 && H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0) ||
+      ds.close() < 0)  // a compressed dataset's chunks are written at its close
     fail(where(f, path), ": write failed (disk full?)");
 }
 
@@ -328,6 +369,11 @@ Writer::Writer(File& f, const std::string& path, at::ScalarType dtype, std::vect
   ds_ = Handle(d, Handle::Kind::Dataset);
 }
 
+void Writer::finish() {
+  const auto lock = serialized();
+  if (ds_.close() < 0) fail(where_, ": writing the last rows failed (disk full or over quota?)");
+}
+
 void Writer::write_rows(int64_t first_row, const at::Tensor& rows) {
   const auto lock = serialized();
   at::Tensor t = rows.to(torch::kCPU, dtype_).contiguous();
@@ -361,8 +407,9 @@ void write_strings(File& f, const std::string& path, const std::vector<std::stri
   Handle ds(d, Handle::Kind::Dataset);
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
-  if (n > 0 && H5Dwrite(d, type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
-    fail(where(f, path), ": write failed");
+  if ((n > 0 && H5Dwrite(d, type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) ||
+      ds.close() < 0)
+    fail(where(f, path), ": write failed (disk full?)");
 }
 
 std::vector<std::string> read_strings(const File& f, const std::string& path) {

@@ -27,7 +27,10 @@ class Handle {
   Handle& operator=(const Handle&) = delete;
   hid_t id() const { return id_; }
   explicit operator bool() const { return id_ >= 0; }
-  void reset();
+  void reset() { (void)close(); }  // for destructors and error paths: the status is dropped
+  // Closes now and returns HDF5's status: closing a file or dataset written to is when HDF5
+  // writes its last chunks and metadata, so a full disk shows only here.
+  herr_t close();
 
  private:
   hid_t id_ = -1;
@@ -41,7 +44,9 @@ class File {
   hid_t id() const { return h_.id(); }
   const std::string& path() const { return path_; }
   void flush();
-  void close() { h_.reset(); }
+  // Writes everything still buffered and closes the file; throws when that fails (disk full,
+  // quota), so that a writer never commits a truncated file. The destructor closes unchecked.
+  void close();
 
  private:
   Handle h_;
@@ -62,6 +67,9 @@ class Writer {
   Writer(File& f, const std::string& path, at::ScalarType dtype, std::vector<int64_t> dims,
          int64_t chunk_rows = 1, int gzip_level = 4);
   void write_rows(int64_t first_row, const at::Tensor& rows);
+  // Closes the dataset, writing its last chunks; throws when that fails. Call it before the
+  // file's close (the destructor closes unchecked).
+  void finish();
 
  private:
   Handle ds_;

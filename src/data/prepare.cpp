@@ -97,6 +97,9 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
   if (o.height <= 0 || o.width <= 0)
     bad_input("--height and --width must be positive, got ", o.height, "x", o.width);
   if (o.splits.empty()) bad_input("--splits is empty");
+  for (size_t i = 0; i < o.splits.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (o.splits[i] == o.splits[j]) bad_input("--splits names '", o.splits[i], "' twice");
 
   // Rank 0 scans (errors there end the job through main's abort), the others receive the list.
   std::string listing;
@@ -186,6 +189,8 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
       });
     }
     on_root_collectively(comm, [&] {
+      images->finish();
+      labels->finish();
       std::vector<std::string> names, cities;
       for (const auto& f : sf) names.push_back(f.name), cities.push_back(f.city);
       h5::write_strings(*file, "/" + split + "/names", names);

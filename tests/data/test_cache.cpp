@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 #include "core/hdf5.h"
@@ -127,6 +128,9 @@ TEST(Cache, BadSizesAndMissingFolder) {
   EXPECT_THROW(prepare_cache(o, *comm), InputError);
   o.height = -4;
   EXPECT_THROW(prepare_cache(o, *comm), InputError);
+  o.height = 16;
+  o.splits = {"val", "train", "val"};  // would store every val frame twice
+  EXPECT_THROW(prepare_cache(o, *comm), InputError);
   EXPECT_TRUE(only_file_is(out_dir, ""));
 }
 
@@ -137,4 +141,13 @@ TEST(Cache, NotACacheFile) {
     h5::write_tensor(f, "/x", torch::zeros({2}));
   }
   EXPECT_THROW(Cache(dir + "/other.h5"), InputError);
+  // Not HDF5 at all: the message says what HDF5 found.
+  { std::ofstream(dir + "/text.h5") << "not hdf5"; }
+  try {
+    Cache c(dir + "/text.h5");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a readable HDF5 file (HDF5: "), std::string::npos)
+        << e.what();
+  }
 }
