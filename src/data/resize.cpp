@@ -22,7 +22,7 @@ at::Tensor resize_labels(const at::Tensor& labels, int height, int width) {
   at::Tensor x = labels.unsqueeze(0).unsqueeze(0).to(torch::kFloat);
   x = F::interpolate(x, F::InterpolateFuncOptions()
                             .size(std::vector<int64_t>{height, width})
-                            .mode(torch::kNearest));
+                            .mode(torch::kNearestExact));
   return x.to(torch::kByte).squeeze(0).squeeze(0);
 }
 

@@ -96,7 +96,8 @@ at::Tensor nearest_matrix(int64_t in, int64_t out) {
   check_sizes(in, out, "nearest_matrix");
   at::Tensor m = torch::zeros({out, in}, torch::kFloat64);
   auto a = m.accessor<double, 2>();
-  for (int64_t i = 0; i < out; ++i) a[i][std::min(in - 1, (i * in) / out)] = 1.0;
+  // floor((i + 0.5) * in / out) in integers.
+  for (int64_t i = 0; i < out; ++i) a[i][std::min(in - 1, ((2 * i + 1) * in) / (2 * out))] = 1.0;
   return m;
 }
 

@@ -27,7 +27,9 @@ at::Tensor skimage_resize_matrix(int64_t in, int64_t out);
 // in/out pixels, any ratio), so a binary mask becomes the covered fraction of each cell.
 at::Tensor area_matrix(int64_t in, int64_t out);
 
-// Nearest neighbour as torch's legacy 'nearest': source index floor(i * in / out).
+// Nearest neighbour at each output cell's centre, as torch's 'nearest-exact' (and the dataset
+// cache's labels): source index floor((i + 0.5) * in / out). Torch's legacy 'nearest',
+// floor(i * in / out), would take the top-left pixel of the cell and shift the mask.
 at::Tensor nearest_matrix(int64_t in, int64_t out);
 
 // R_h X R_w^T over the last two dimensions of X (any leading dimensions); R_h, R_w are converted

@@ -29,6 +29,18 @@ TEST(Resize, LabelsStayValidIds) {
   EXPECT_EQ(big[3][3].item<int>(), 2);
 }
 
+// Labels shrunk 8x come from the pixel under each cell's centre (8i + 4), where the image's
+// 8x8 area average is centred (8i + 3.5): not from the top-left pixel (8i), which would put
+// every label 3.5 source pixels off its image.
+TEST(Resize, ShrunkLabelsStayAlignedWithTheImage) {
+  at::Tensor column = torch::arange(64, torch::kByte).view({1, 64}).expand({16, 64}).contiguous();
+  at::Tensor small = resize_labels(column, 2, 8);
+  for (int64_t i = 0; i < 8; ++i) EXPECT_EQ(small[1][i].item<int>(), 8 * i + 4) << "column " << i;
+  at::Tensor image = resize_image(column.unsqueeze(0).expand({3, 16, 64}).contiguous(), 2, 8);
+  for (int64_t i = 0; i < 8; ++i)
+    EXPECT_NEAR(image[0][1][i].item<int>(), small[1][i].item<int>(), 0.5) << "column " << i;
+}
+
 TEST(Sampler, ShardsAreDisjointAndCoverOneEpoch) {
   const int world = 3;
   const int64_t n = 50, b = 4;

@@ -59,10 +59,17 @@ TEST(ResizeMatrices, AreaGivesCoveredFraction) {
   EXPECT_TRUE(torch::allclose(resize_separable(x, area_matrix(8, 2), area_matrix(16, 4)), pooled));
 }
 
-TEST(ResizeMatrices, NearestPicksFloorOfScaledIndex) {
+TEST(ResizeMatrices, NearestPicksThePixelUnderEachCellCentre) {
   at::Tensor n = nearest_matrix(128, 8);
-  for (int64_t i = 0; i < 8; ++i) EXPECT_EQ(n[i].argmax().item<int64_t>(), i * 16);
+  for (int64_t i = 0; i < 8; ++i) EXPECT_EQ(n[i].argmax().item<int64_t>(), i * 16 + 8);
   at::Tensor up = nearest_matrix(3, 7);
-  std::vector<int64_t> expected = {0, 0, 0, 1, 1, 2, 2};  // floor(i * 3 / 7)
+  std::vector<int64_t> expected = {0, 0, 1, 1, 1, 2, 2};  // floor((i + 0.5) * 3 / 7)
   for (int64_t i = 0; i < 7; ++i) EXPECT_EQ(up[i].argmax().item<int64_t>(), expected[i]);
+  // The same choice as torch's 'nearest-exact'.
+  at::Tensor x = torch::arange(37 * 53, torch::kFloat64).view({1, 1, 37, 53});
+  at::Tensor torch_nearest = torch::nn::functional::interpolate(
+      x, torch::nn::functional::InterpolateFuncOptions()
+             .size(std::vector<int64_t>{9, 20})
+             .mode(torch::kNearestExact));
+  EXPECT_TRUE(torch::equal(resize_nearest(x, 9, 20), torch_nearest));
 }

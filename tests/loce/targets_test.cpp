@@ -13,8 +13,8 @@ TEST(Targets, SkipsEmptyFullSmallAndVanishingMasks) {
   at::Tensor masks = torch::zeros({5, 1, 32, 64});
   masks[1].fill_(1);                                             // full
   masks[2].slice(1, 0, 16).fill_(1);                            // half: kept
-  masks[3][0][4][4] = 1;  // one pixel, on the nearest grid: kept by the grid, too small
-  masks[4].slice(1, 1, 3).slice(2, 1, 3).fill_(1);              // 2x2 blob off the nearest grid
+  masks[3][0][2][2] = 1;  // one pixel, on the nearest grid: kept by the grid, too small
+  masks[4].slice(1, 4, 6).slice(2, 4, 6).fill_(1);              // 2x2 blob off the nearest grid
   OptimizerSettings s;
   s.mode = Mode::Native;
   s.mask_resize = MaskResize::Nearest;
@@ -24,7 +24,7 @@ TEST(Targets, SkipsEmptyFullSmallAndVanishingMasks) {
   EXPECT_EQ(code(t, 1), uint8_t(Skip::Full));
   EXPECT_EQ(code(t, 2), uint8_t(Skip::None));
   EXPECT_EQ(code(t, 3), uint8_t(Skip::Small));
-  EXPECT_EQ(code(t, 4), uint8_t(Skip::Empty));  // nearest samples rows/cols 0, 4, 8...: lost
+  EXPECT_EQ(code(t, 4), uint8_t(Skip::Empty));  // nearest samples rows/cols 2, 6, 10...: lost
   EXPECT_NEAR(t.area[2][0].item<float>(), 0.5, 1e-6);
   EXPECT_NEAR(t.positive_weight[2][0].item<float>(), 0.5, 1e-6);
 
@@ -33,7 +33,7 @@ TEST(Targets, SkipsEmptyFullSmallAndVanishingMasks) {
   s.min_area = 0;
   Targets a = make_targets(masks, 8, 16, s);
   EXPECT_EQ(code(a, 4), uint8_t(Skip::None));
-  EXPECT_NEAR(a.target[4][0][0][0].item<float>(), 4.0 / 16.0, 1e-6);
+  EXPECT_NEAR(a.target[4][0][1][1].item<float>(), 4.0 / 16.0, 1e-6);
 }
 
 TEST(Targets, ReferenceAlphaCountsSoftEdgesAsForeground) {
