@@ -13,8 +13,9 @@
 //   overlap(i, j)   = fraction of the LoCEs of i whose nearest LoCE of j is closer than their
 //                     nearest other LoCE of i (0 on the diagonal).
 //   kNN accuracy    = fraction of LoCEs whose concept is the majority concept of their k = 5
-//                     nearest other LoCEs (leave-one-out; ties go to the lowest concept index,
-//                     like scikit-learn's KNeighborsClassifier).
+//                     nearest other LoCEs (leave-one-out; tied votes go to the lowest concept
+//                     index, like scikit-learn's KNeighborsClassifier; at equal distances the
+//                     LoCE first in the file counts as the nearer, see distance_statistics.h).
 #include <vector>
 
 #include <ATen/Tensor.h>

@@ -4,7 +4,9 @@
 // for each point i it records
 //   sum_to[i, c]   = sum_{j in c} |x_i - x_j|      (the self distance counts as 0)
 //   nearest[i, c]  = min_{j in c, j != i} |x_i - x_j| (+inf when c holds no other point)
-//   knn[i, 0..k)   = concepts of the k nearest other points, nearest first.
+//   knn[i, 0..k)   = concepts of the k nearest other points, nearest first; at equal distances
+//                    the lower index (in the caller's order) counts as the nearer, so that
+//                    the neighbours do not depend on the tile size or the number of ranks.
 // The distance matrix is symmetric, so only the tiles on and above the diagonal are computed and
 // each off-diagonal tile serves its rows and its columns. The points are sorted by concept
 // first, so a concept's points are a contiguous range of columns and its sum and minimum are

@@ -64,7 +64,14 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& o,
   // Options first, so that a typo fails before minutes of GMM rather than after.
   if (o.k < 0) bad_input("--k must be >= 0 (0: one component per concept), got ", o.k);
   if (o.k_max < 0) bad_input("--k-max must be >= 0, got ", o.k_max);
-  if (o.projections) check_umap_options(o.umap);
+  if (o.projections) {
+    check_umap_options(o.umap);
+    if (o.grid_resolution < 2) bad_input("--grid must be >= 2, got ", o.grid_resolution);
+    // The 2-D PCA needs 2 channels, and it runs after the GMM and the distance pass.
+    if (r.dims < 2)
+      bad_input(set.path, ": ", r.dims, " channel(s) per LoCE; the 2-D projections need at least 2 "
+                "(use --no-projections)");
+  }
   const int64_t k = o.k > 0 ? o.k : C;
   if (o.k_max <= 0 && k > n) bad_input(set.path, ": --k ", k, " is larger than the number of LoCEs (", n, ")");
   if (o.k_max > n) bad_input(set.path, ": --k-max ", o.k_max, " is larger than the number of LoCEs (", n, ")");

@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/log.h"
 #include "core/version.h"
 #include "data/labels.h"
 
@@ -55,6 +56,7 @@ LoceSet read_loce_set(const std::string& path) {
   if (s.vectors.dim() != 2) bad_input(path, ":/loce/vectors must be [P, C]");
   const int64_t n = s.vectors.size(0);
   if (n == 0) bad_input(path, ": /loce/vectors holds no LoCE");
+  if (s.vectors.size(1) == 0) bad_input(path, ": /loce/vectors has no channels (shape [", n, ", 0])");
   s.vectors = s.vectors.to(torch::kFloat32);
   at::Tensor bad = (~torch::isfinite(s.vectors)).any(1).nonzero();
   if (bad.numel())
@@ -74,14 +76,26 @@ LoceSet read_loce_set(const std::string& path) {
   std::vector<int64_t> order;
   if (h5::has_attr(f, "/loce", "concepts")) {
     for (const auto& name : h5::attr_strings(f, "/loce", "concepts")) {
-      int64_t id = train_id_of(name);
-      if (id >= 0 && std::count(present.begin(), present.end(), id) &&
-          !std::count(order.begin(), order.end(), id))
+      // A concept the file names but holds no LoCE of is left out of every metric (one GMM
+      // component fewer, separability over fewer concepts than the paper's): say so.
+      const int64_t id = train_id_of(name);
+      if (id < 0)
+        log::warn(path, ": concept '", name, "' in the concepts attribute is not a Cityscapes "
+                  "class; left out");
+      else if (!std::count(present.begin(), present.end(), id))
+        log::warn(path, ": concept '", name,
+                  "' is in the concepts attribute but has no LoCE; left out");
+      else if (!std::count(order.begin(), order.end(), id))
         order.push_back(id);
     }
   }
   for (int64_t id : present)
     if (!std::count(order.begin(), order.end(), id)) order.push_back(id);
+  // Every metric compares concepts: with one there is no inter-concept distance, and the
+  // silhouette and clustering scores are degenerate.
+  if (order.size() < 2)
+    bad_input(path, ": only one concept (", train_id_name(order[0]),
+              ") has LoCEs; the analysis needs at least 2");
   std::map<int64_t, int64_t> index_of;
   for (size_t i = 0; i < order.size(); ++i) index_of[order[i]] = int64_t(i);
   s.concept_train_ids = order;

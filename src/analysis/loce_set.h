@@ -31,8 +31,10 @@ struct LoceSet {
 };
 
 // Reads and validates a LoCE file. InputError (naming the file) for: a missing or non-HDF5
-// file, missing datasets, mismatched lengths, no LoCE at all, NaN or Inf in a vector, a concept
-// with fewer than two LoCEs (its intra-class distance is undefined).
+// file, missing datasets, mismatched lengths, no LoCE at all, vectors of no channels, NaN or Inf
+// in a vector, fewer than two concepts, a concept with fewer than two LoCEs (its intra-class
+// distance is undefined). A warning names each concept of the `concepts` attribute that is
+// left out (no LoCE of it, or not a Cityscapes class).
 LoceSet read_loce_set(const std::string& path);
 
 // Writes a LoCE file in the schema above (used by tests and the benchmark), atomically.

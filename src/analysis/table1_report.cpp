@@ -155,6 +155,9 @@ double spearman_correlation(const std::vector<double>& x, const std::vector<doub
   LOCE_CHECK(x.size() == y.size(), "spearman: series of different lengths");
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (x.size() < 2) return nan;
+  // A NaN would break the strict weak order that ranks() sorts by.
+  auto finite = [](double v) { return std::isfinite(v); };
+  if (!std::all_of(x.begin(), x.end(), finite) || !std::all_of(y.begin(), y.end(), finite)) return nan;
   std::vector<double> rx = ranks(x), ry = ranks(y);
   double mx = 0, my = 0;
   for (size_t i = 0; i < x.size(); ++i) { mx += rx[i]; my += ry[i]; }
@@ -205,20 +208,27 @@ Table1Report make_table1_report(const std::vector<MethodResults>& methods) {
   }
 
   Table1Report r;
+  // Only methods with a finite separability ratio and mIoU take part (a results file may hold
+  // a NaN separability, written as null).
   std::vector<double> sep, miou, psep, pmiou;
-  for (const auto& m : methods) {
-    auto s = m.get("separability_ratio");
-    if (s && m.miou) { sep.push_back(*s); miou.push_back(*m.miou); }
-  }
-  for (const char* pm : kPaperMethods) {
-    auto s = paper_value(pm, "separability_ratio"), mi = paper_value(pm, "miou");
-    if (s && mi) { psep.push_back(*s); pmiou.push_back(*mi); }
-  }
+  auto add_pair = [](std::optional<double> s, std::optional<double> mi, std::vector<double>& ss,
+                     std::vector<double>& ms) {
+    if (s && mi && std::isfinite(*s) && std::isfinite(*mi)) { ss.push_back(*s); ms.push_back(*mi); }
+  };
+  for (const auto& m : methods) add_pair(m.get("separability_ratio"), m.miou, sep, miou);
+  for (const char* pm : kPaperMethods)
+    add_pair(paper_value(pm, "separability_ratio"), paper_value(pm, "miou"), psep, pmiou);
   r.separability_miou_spearman = spearman_correlation(sep, miou);
   r.paper_separability_miou_spearman = spearman_correlation(psep, pmiou);
-  md << "\nSpearman rank correlation of separability ratio and mIoU across methods: ours "
-     << fmt(r.separability_miou_spearman, 3) << " (" << sep.size() << " methods with mIoU), paper "
-     << fmt(r.paper_separability_miou_spearman, 3) << " (" << psep.size() << " methods).\n";
+  md << "\nSpearman rank correlation of separability ratio and mIoU across methods: ours ";
+  if (sep.size() < 2)
+    md << "- (needs at least 2 methods with a finite separability ratio and mIoU, " << sep.size()
+       << " here)";
+  else
+    md << fmt(r.separability_miou_spearman, 3) << " (" << sep.size()
+       << " methods with a finite separability ratio and mIoU)";
+  md << ", paper " << fmt(r.paper_separability_miou_spearman, 3) << " (" << psep.size()
+     << " methods).\n";
   csv << "spearman_separability_miou," << fmt(r.separability_miou_spearman, 8) << ","
       << fmt(r.paper_separability_miou_spearman, 8) << "\n";
   r.markdown = md.str();

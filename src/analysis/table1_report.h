@@ -30,13 +30,15 @@ std::string canonical_method(const std::string& name);
 // canonical method name; nullopt when the paper has no value (or no such method).
 std::optional<double> paper_value(const std::string& method, const std::string& metric);
 
-// Spearman's rank correlation (average ranks for ties); NaN for fewer than 2 pairs or a
-// constant series.
+// Spearman's rank correlation (average ranks for ties); NaN for fewer than 2 pairs, a constant
+// series or a value that is not finite.
 double spearman_correlation(const std::vector<double>& x, const std::vector<double>& y);
 
 struct Table1Report {
   std::string markdown, csv;
-  double separability_miou_spearman;  // ours (NaN when fewer than two methods have mIoU)
+  // Ours, over the methods whose separability ratio and mIoU are both finite (NaN when fewer
+  // than two are).
+  double separability_miou_spearman;
   double paper_separability_miou_spearman;
 };
 

@@ -4,6 +4,9 @@
 
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <string>
+#include <vector>
 
 #include "analysis/pairwise_distance.h"
 #include "analysis/pca.h"
@@ -76,6 +79,31 @@ at::Tensor spectral_init(const at::Tensor& rows, const at::Tensor& cols, const a
   at::Tensor M = deg.unsqueeze(1) * W * deg.unsqueeze(0);
   auto [evals, evecs] = torch::linalg_eigh(M);  // ascending: the largest are last
   return evecs.narrow(1, n - 1 - dim, dim).flip({1});
+}
+
+// Number of connected components of the undirected graph on n vertices with edges
+// (head[e], tail[e]): union-find with path halving, on the CPU (the graph is small when the
+// spectral initialisation, its one user, runs).
+int64_t connected_components(const at::Tensor& head, const at::Tensor& tail, int64_t n) {
+  at::Tensor h = head.to(torch::kCPU, torch::kInt64).contiguous();
+  at::Tensor t = tail.to(torch::kCPU, torch::kInt64).contiguous();
+  const int64_t* hp = h.data_ptr<int64_t>();
+  const int64_t* tp = t.data_ptr<int64_t>();
+  std::vector<int64_t> parent(n);
+  std::iota(parent.begin(), parent.end(), int64_t(0));
+  auto root = [&](int64_t v) {
+    while (parent[v] != v) v = parent[v] = parent[parent[v]];
+    return v;
+  };
+  int64_t components = n;
+  for (int64_t e = 0; e < h.numel(); ++e) {
+    const int64_t a = root(hp[e]), b = root(tp[e]);
+    if (a != b) {
+      parent[a] = b;
+      --components;
+    }
+  }
+  return components;
 }
 
 // Least-squares fit of 1 / (1 + a x^(2b)) to the target curve by Levenberg-Marquardt.
@@ -187,14 +215,25 @@ at::Tensor umap_embed(const at::Tensor& x_in, const UmapOptions& o) {
   head = head.masked_select(strong); tail = tail.masked_select(strong);
   weight = weight.masked_select(strong);
   at::Tensor emb;
-  if (o.init == "spectral" && n <= o.spectral_max_points && n > dim + 1) {
+  std::string no_spectral;  // why a spectral initialisation asked for is not used
+  if (o.init == "spectral") {
+    if (n > o.spectral_max_points) {
+      no_spectral = "above the limit of the dense spectral initialisation";
+    } else if (n <= dim + 1) {
+      no_spectral = "too few for a spectral initialisation";
+    } else if (int64_t parts = connected_components(head, tail, n); parts > 1) {
+      // On a disconnected graph (well separated concepts) the eigenvalue 1 of D^-1/2 W D^-1/2
+      // repeats once per component; the eigenvectors kept are then an arbitrary basis of that
+      // space, constant on each component, so whole components start on one point. umap-learn
+      // lays the components out separately (multi_component_layout); PCA is our simpler way out.
+      no_spectral = cat("a kNN graph with ", parts, " connected components");
+    }
+  }
+  if (o.init == "spectral" && no_spectral.empty()) {
     emb = spectral_init(head, tail, weight, n, dim);
   } else {  // pca (check_umap_options let nothing else through)
     if (o.init == "spectral")
-      log::info("UMAP: ", n, " points, ",
-                n > o.spectral_max_points ? "above the limit of the dense spectral initialisation"
-                                          : "too few for a spectral initialisation",
-                ": PCA initialisation instead");
+      log::info("UMAP: ", n, " points, ", no_spectral, ": PCA initialisation instead");
     emb = fit_pca(x, std::min<int64_t>(dim, x.size(1))).transform(x);
   }
   // umap-learn: scale to max |coord| 10, add noise 1e-4, then to [0, 10] per axis.

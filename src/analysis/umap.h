@@ -9,7 +9,9 @@
 //  3. low-dimensional similarity 1 / (1 + a d^(2b)) with a, b fitted (least squares) to the
 //     offset exponential defined by min_dist 0.1 and spread 1;
 //  4. initialisation: spectral (eigenvectors of the normalised graph Laplacian; dense, used up
-//     to `spectral_max_points`) or PCA, scaled to [0, 10] per axis;
+//     to `spectral_max_points`) or PCA, scaled to [0, 10] per axis. Where the graph falls apart
+//     into several connected components, umap-learn lays each out separately; here PCA is used
+//     instead;
 //  5. SGD on the fuzzy cross-entropy with negative sampling (5 per positive sample), edges
 //     sampled in proportion to their weight, learning rate 1 decaying linearly, gradients
 //     clipped to +-4; n_epochs 500 up to 10 000 points, 200 above.

@@ -39,7 +39,7 @@ const CommandRegistration register_analyze("analyze", [](CLI::App& cli) -> RunFn
       ->check(at_least_one());
   sub->add_flag("--no-projections", c->no_projections, "Skip PCA, UMAP and the decision grids");
   sub->add_option("--grid", c->o.grid_resolution, "Decision grid cells per axis")->capture_default_str()
-      ->check(at_least_one());
+      ->check(at_least(2));
   sub->add_option("--umap-neighbors", c->o.umap.n_neighbors, "UMAP n_neighbors")->capture_default_str();
   sub->add_option("--umap-min-dist", c->o.umap.min_dist, "UMAP min_dist")->capture_default_str();
   sub->add_option("--umap-epochs", c->o.umap.n_epochs, "UMAP epochs (0: umap-learn's default)");

@@ -2,11 +2,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "analysis/loce_set.h"
 #include "analysis/synthetic_loces.h"
+#include "analysis/table1_report.h"
 #include "core/hdf5.h"
 #include "support/test_support.h"
 
@@ -23,8 +26,10 @@ std::string write_synthetic(const std::string& dir, const std::string& method, d
 }
 
 test::RunResult analyze(const std::string& in, const std::string& out, const std::string& extra = "") {
+  // A coarse decision grid unless the test sets its own (an option given twice is an error).
+  const std::string grid = extra.find("--grid") == std::string::npos ? " --grid 32 " : " ";
   return test::run_command(test::loce_binary() + " --threads 1 --log-level warn analyze --in " + in +
-                           " --out " + out + " --umap-epochs 30 --grid 32 " + extra);
+                           " --out " + out + " --umap-epochs 30" + grid + extra);
 }
 
 }  // namespace
@@ -88,6 +93,20 @@ TEST(AnalyzeCli, BadInputFailsClearlyWithoutOutput) {
   // k larger than N.
   analysis::write_loce_set(dir + "/ok.h5", s.vectors, s.train_ids, s.concept_names, "x");
   cases.push_back({"k", dir + "/ok.h5", "--k 41", "larger than the number"});
+  // A decision grid of one cell per axis: refused by the option parser, not after the analysis.
+  cases.push_back({"grid", dir + "/ok.h5", "--grid 1", "--grid: must be a whole number of at least 2"});
+  // One concept: no inter-concept distance, degenerate scores.
+  analysis::write_loce_set(dir + "/one_concept.h5", s.vectors, torch::zeros_like(s.train_ids),
+                           s.concept_names, "x");
+  cases.push_back({"one_concept", dir + "/one_concept.h5", "", "only one concept (road)"});
+  // Vectors of no channels.
+  analysis::write_loce_set(dir + "/no_channels.h5", s.vectors.narrow(1, 0, 0), s.train_ids,
+                           s.concept_names, "x");
+  cases.push_back({"no_channels", dir + "/no_channels.h5", "", "has no channels"});
+  // One channel: no 2-D projection, found before the GMM (PCA used to fail at the end).
+  analysis::write_loce_set(dir + "/one_channel.h5", s.vectors.narrow(1, 0, 1), s.train_ids,
+                           s.concept_names, "x");
+  cases.push_back({"one_channel", dir + "/one_channel.h5", "", "(use --no-projections)"});
   for (const auto& c : cases) {
     std::string out = dir + "/out_" + c.name + ".h5";
     auto r = analyze(c.path, out, c.extra);
@@ -110,4 +129,51 @@ TEST(LoceSet, ReadsConceptsInTheAttributeOrder) {
   // Concept index i <-> trainId concept_train_ids[i].
   at::Tensor back = torch::tensor(set.concept_train_ids).index_select(0, set.concept_index);
   EXPECT_TRUE(back.equal(s.train_ids.to(torch::kInt64)));
+}
+
+TEST(LoceSet, WarnsAboutNamedConceptsWithoutLoces) {
+  const std::string file = test::temp_dir("loce_set_missing") + "/a.h5";
+  auto s = analysis::make_synthetic_loces(30, 4, 3, 3);  // road, building, vegetation
+  std::vector<std::string> named = s.concept_names;
+  named.insert(named.begin() + 1, "person");  // a Cityscapes class without LoCEs
+  named.push_back("sky_scraper");             // no Cityscapes class
+  analysis::write_loce_set(file, s.vectors, s.train_ids, named, "x");
+  testing::internal::CaptureStderr();
+  analysis::LoceSet set = analysis::read_loce_set(file);
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(set.concept_names, s.concept_names);
+  const std::string no_loces =
+      "warning: " + file + ": concept 'person' is in the concepts attribute but has no LoCE";
+  EXPECT_NE(log.find(no_loces), std::string::npos) << log;
+  EXPECT_NE(log.find("concept 'sky_scraper' in the concepts attribute is not a Cityscapes class"),
+            std::string::npos) << log;
+  for (const auto& present : s.concept_names)
+    EXPECT_EQ(log.find("'" + present + "'"), std::string::npos) << log;
+}
+
+namespace {
+analysis::MethodResults method_with(const std::string& name, double separability, double miou) {
+  analysis::MethodResults m;
+  m.method = name;
+  m.metrics = {{"separability_ratio", separability}};
+  m.miou = miou;
+  return m;
+}
+}  // namespace
+
+TEST(Table1Report, SpearmanUsesOnlyMethodsWithFiniteSeparabilityAndMiou) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // barlow's NaN separability (a degenerate results file) takes no part: dae and rpl rank alike.
+  auto r = analysis::make_table1_report(
+      {method_with("dae", 5.0, 0.46), method_with("barlow", nan, 0.42), method_with("rpl", 3.0, 0.35)});
+  EXPECT_DOUBLE_EQ(r.separability_miou_spearman, 1.0);
+  EXPECT_NE(r.markdown.find("ours 1.000 (2 methods with a finite separability ratio and mIoU)"),
+            std::string::npos) << r.markdown;
+  // One usable method: no correlation, and the report says why.
+  r = analysis::make_table1_report({method_with("dae", 5.0, 0.46), method_with("barlow", nan, 0.42)});
+  EXPECT_TRUE(std::isnan(r.separability_miou_spearman));
+  EXPECT_NE(r.markdown.find("ours - (needs at least 2 methods with a finite separability ratio and "
+                            "mIoU, 1 here)"),
+            std::string::npos) << r.markdown;
+  EXPECT_TRUE(std::isnan(analysis::spearman_correlation({1.0, nan, 3.0}, {0.1, 0.2, 0.3})));
 }

@@ -7,6 +7,7 @@
 #include "analysis/distance_statistics.h"
 #include "analysis/silhouette.h"
 #include "reference_data.h"
+#include "tied_points.h"
 
 using namespace loce;
 using namespace loce::analysis;
@@ -98,4 +99,35 @@ TEST(Distances, SeparabilityIsInterOverMeanIntraOnAHandExample) {
   EXPECT_DOUBLE_EQ(r.separability_ratio, 10.0);
   EXPECT_DOUBLE_EQ(r.overlap[0][1].item<double>(), 0.0);
   EXPECT_DOUBLE_EQ(r.knn_accuracy, 0.0);  // 5-NN of each point: 1 same, 2 other concept
+}
+
+// With exactly tied distances the k nearest neighbours are still one set, whatever the tile
+// size, kernel or precision: at equal distances the lower point index counts as the nearer.
+TEST(Distances, TiedNeighboursGoToTheLowestIndexWhateverTheTiles) {
+  const test::TiedPoints p = test::tied_points();
+  const int64_t n = p.x.size(0), k = 5, C = test::TiedPoints::n_concepts;
+  // The data do tie: most rows' k-th and (k+1)-th nearest others are at equal distances
+  // (column 0 of a sorted row is the point itself).
+  at::Tensor sorted = std::get<0>(test::exact_squared_distances(p.x).sort(1));
+  ASSERT_GT(sorted.select(1, k).eq(sorted.select(1, k + 1)).sum().item<int64_t>(), n / 2);
+
+  at::Tensor want = test::brute_force_knn(p.x, p.labels, k);
+  at::Tensor votes = torch::one_hot(want, C).sum(1);  // argmax: tied votes to the lowest concept
+  const double want_accuracy = votes.argmax(1).eq(p.labels).to(torch::kFloat64).mean().item<double>();
+  for (auto kernel : {TileKernel::FusedCpu, TileKernel::Tensor}) {
+    for (bool mixed : {false, true}) {
+      for (int64_t tile : {4, 6, 37, 256}) {  // below k + 1, k + 1, uneven, one for all
+        DistanceOptions o;
+        o.knn_k = k;
+        o.tile = tile;
+        o.mixed_precision = mixed;
+        o.kernel = kernel;
+        SCOPED_TRACE(testing::Message() << "tensor kernel " << (kernel == TileKernel::Tensor)
+                                        << ", mixed " << mixed << ", tile " << tile);
+        DistanceStatistics s = distance_statistics(p.x, p.labels, C, o);
+        EXPECT_TRUE(s.knn.equal(want));
+        EXPECT_DOUBLE_EQ(concept_separation(p.x, p.labels, s).knn_accuracy, want_accuracy);
+      }
+    }
+  }
 }

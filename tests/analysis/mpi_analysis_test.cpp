@@ -1,6 +1,7 @@
 // Multi-rank analysis (run under mpirun -np 2 and 3): the GMM on sharded points and the
 // distance-based metrics with rows spread over ranks equal the one-process results (computed on
-// every rank without a communicator) to 1e-6 relative.
+// every rank without a communicator) to 1e-6 relative; the k nearest neighbours exactly, ties
+// included.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -13,6 +14,7 @@
 #include "analysis/silhouette.h"
 #include "analysis/synthetic_loces.h"
 #include "dist/world.h"
+#include "tied_points.h"
 
 using namespace loce;
 using namespace loce::analysis;
@@ -97,4 +99,19 @@ TEST(MpiAnalysis, MetricsAreTheSameOnAnyNumberOfRanks) {
   at::Tensor t_single = contingency_table(d.labels, clusters, 4, 4);
   EXPECT_TRUE(t_sharded.equal(t_single));
   EXPECT_DOUBLE_EQ(clustering_scores(t_sharded).ari, clustering_scores(t_single).ari);
+}
+
+// Exactly tied distances: every rank count finds the same k nearest neighbours (the one-process
+// result, which distances_test.cpp checks against brute force), so the same kNN accuracy.
+TEST(MpiAnalysis, TiedNeighboursAreTheSameOnAnyNumberOfRanks) {
+  auto comm = dist::cpu_communicator();
+  const test::TiedPoints p = test::tied_points();
+  const int64_t C = test::TiedPoints::n_concepts;
+  DistanceOptions o;
+  o.tile = 37;
+  DistanceStatistics sharded = distance_statistics(p.x, p.labels, C, o, comm.get());
+  DistanceStatistics single = distance_statistics(p.x, p.labels, C, o, nullptr);
+  EXPECT_TRUE(sharded.knn.equal(single.knn.narrow(0, sharded.rows.begin, sharded.rows.size())));
+  EXPECT_DOUBLE_EQ(concept_separation(p.x, p.labels, sharded, comm.get()).knn_accuracy,
+                   concept_separation(p.x, p.labels, single, nullptr).knn_accuracy);
 }

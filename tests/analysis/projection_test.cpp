@@ -101,3 +101,21 @@ TEST(Projection, DecisionGridRegionsFollowTheConcepts) {
     EXPECT_EQ(g.concept_index[iy][ix].item<int>(), c);
   }
 }
+
+// Far apart concepts give a kNN graph in several pieces, whose spectral layout is arbitrary
+// (whole concepts started on one point): the spectral initialisation then falls back to PCA,
+// and with the same seed gives exactly the PCA-initialised embedding. A connected graph keeps
+// the spectral one.
+TEST(Projection, UmapSpectralInitialisationFallsBackToPcaOnADisconnectedGraph) {
+  at::Generator gen = at::detail::createCPUGenerator(7);
+  const int64_t per_concept = 40, concepts = 3;
+  at::Tensor labels = torch::arange(concepts, torch::kInt64).repeat_interleave(per_concept);
+  at::Tensor centres = torch::randn({concepts, 8}, gen, torch::kFloat64) * 1000;
+  at::Tensor noise = torch::randn({concepts * per_concept, 8}, gen, torch::kFloat64);
+  UmapOptions spectral, pca;
+  spectral.n_epochs = pca.n_epochs = 200;  // prunes few edges (below 1/200 of the largest weight)
+  pca.init = "pca";
+  at::Tensor apart = centres.index_select(0, labels) + noise;
+  EXPECT_TRUE(umap_embed(apart, spectral).equal(umap_embed(apart, pca)));
+  EXPECT_FALSE(umap_embed(noise, spectral).equal(umap_embed(noise, pca)));  // one blob
+}
