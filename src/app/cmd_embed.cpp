@@ -102,18 +102,17 @@ RunFn setup_embed(CLI::App& cli) {
                   " of " + std::to_string(levels);
     const std::string split_name = o->split;
     const int level = o->level;
-    const int64_t batch = o->batch_size;
     const c10::Device device = ctx.device;
-    split.activations = [cache, encoder, split_name, level, batch, device](int64_t first, int64_t count) mutable {
-      torch::NoGradGuard no_grad;
-      std::vector<at::Tensor> parts;
-      for (int64_t i = first; i < first + count; i += batch) {
-        int64_t n = std::min(batch, first + count - i);
-        at::Tensor x = data::normalize(data::to_unit_float(cache->read_range(split_name, i, n).images)).to(device);
-        parts.push_back(embedding::select_level(encoder->forward(x), level));
-      }
-      return torch::cat(parts, 0);
-    };
+    // One forward pass per --batch-size window of the split, whichever rows a rank or chunk
+    // asks for (aligned_batches): the vectors must not depend on the rank count or the budget.
+    split.activations = embedding::aligned_batches(
+        split.images, o->batch_size,
+        [cache, encoder, split_name, level, device](int64_t first, int64_t count) mutable {
+          torch::NoGradGuard no_grad;
+          at::Tensor x = data::normalize(
+              data::to_unit_float(cache->read_range(split_name, first, count).images));
+          return embedding::select_level(encoder->forward(x.to(device)), level);
+        });
     split.labels = [cache, split_name](int64_t first, int64_t count) {
       return cache->read_range(split_name, first, count).labels;
     };

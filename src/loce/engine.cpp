@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -98,18 +99,33 @@ Part unpack(const std::string& bytes) {
   return p;
 }
 
-// Optimises rows [first, first + count) and appends their kept pairs to `part`.
+// `read` over ascending rows that need not be consecutive: one call per run of consecutive rows
+// (rows with no kept pair are left out, and nothing is read for them), concatenated.
+at::Tensor read_rows(const std::function<at::Tensor(int64_t, int64_t)>& read,
+                     const std::vector<int64_t>& rows) {
+  std::vector<at::Tensor> runs;
+  for (size_t i = 0; i < rows.size();) {
+    size_t j = i + 1;
+    while (j < rows.size() && rows[j] == rows[j - 1] + 1) ++j;
+    runs.push_back(read(rows[i], int64_t(j - i)));
+    i = j;
+  }
+  return runs.size() == 1 ? runs[0] : torch::cat(runs);
+}
+
+// Optimises `rows` (ascending, each with a kept pair) and appends their kept pairs to `part`.
 int64_t optimise_chunk(const RowSource& src, const OptimizerSettings& s, const Plan& plan,
-                       const c10::Device& device, int64_t first, int64_t count, Part& part) {
-  at::Tensor acts = src.activations(first, count).to(device, torch::kFloat32).contiguous();
+                       const c10::Device& device, const std::vector<int64_t>& rows, Part& part) {
+  const int64_t count = int64_t(rows.size());
+  at::Tensor acts = read_rows(src.activations, rows).to(device, torch::kFloat32).contiguous();
   LOCE_CHECK(acts.dim() == 4 && acts.size(0) == count && acts.size(1) == src.channels &&
                  acts.size(2) == src.act_h && acts.size(3) == src.act_w,
-             "LoCE: activations of rows ", first, "..", first + count - 1, " have shape ",
+             "LoCE: activations of rows ", rows.front(), "..", rows.back(), " have shape ",
              acts.sizes(), ", expected [", count, ", ", src.channels, ", ", src.act_h, ", ",
              src.act_w, "]");
-  at::Tensor masks = src.masks(first, count).to(device);
+  at::Tensor masks = read_rows(src.masks, rows).to(device);
   Targets t = make_targets(masks, src.act_h, src.act_w, s);
-  at::Tensor batch = plan.batch.slice(0, first, first + count);
+  at::Tensor batch = plan.batch.index_select(0, torch::tensor(rows, torch::kInt64));
   Solution sol = optimize({acts, t.target, t.positive_weight, batch.to(device)}, s);
 
   at::Tensor vectors = sol.vectors.cpu().contiguous();
@@ -118,7 +134,7 @@ int64_t optimise_chunk(const RowSource& src, const OptimizerSettings& s, const P
   at::Tensor finite = sol.finite.cpu();
   auto b = batch.accessor<float, 2>();
   auto a = plan.area.accessor<float, 2>();
-  auto fin = finite.accessor<bool, 1>();
+  auto fin = finite.accessor<bool, 2>();
   auto io = iou.accessor<float, 2>();
   auto lo = loss.accessor<float, 2>();
   const int64_t K = src.slots, C = src.channels;
@@ -128,15 +144,15 @@ int64_t optimise_chunk(const RowSource& src, const OptimizerSettings& s, const P
     for (int64_t k = 0; k < K; ++k) {
       if (b[r][k] <= 0) continue;
       ++kept;
-      if (!fin[r]) {
+      if (!fin[r][k]) {
         ++part.non_finite;
         continue;
       }
-      part.row.push_back(first + r);
+      part.row.push_back(rows[r]);
       part.slot.push_back(k);
       part.iou.push_back(io[r][k]);
       part.loss.push_back(lo[r][k]);
-      part.area.push_back(a[first + r][k]);
+      part.area.push_back(a[rows[r]][k]);
       const float* v = vec + (r * K + k) * C;
       part.vectors.insert(part.vectors.end(), v, v + C);
     }
@@ -163,32 +179,39 @@ EmbedResult run_embedding(const RowSource& src, const OptimizerSettings& s,
   Plan plan = make_plan(src, s, device);
   for (int code = 1; code < kNumSkipReasons; ++code)
     result.skipped[code] = (plan.skip == code).sum().item<int64_t>();
-  const at::Tensor kept_per_row = (plan.batch > 0).sum(1);
-  const int64_t total = kept_per_row.sum().item<int64_t>();
+  const int64_t total = (plan.batch > 0).sum().item<int64_t>();
 
   // Every rank knows every rank's rows and chunks, so all take part in the same number of
   // progress reductions.
   const int world = comm.size(), rank = comm.rank();
-  const std::vector<int64_t> begin = shard_rows(kept_per_row, world);
+  const std::vector<std::vector<int64_t>> shards = shard_kept_rows(plan.batch, world);
   const int64_t row_bytes = bytes_per_row(src.channels, src.act_h, src.act_w, src.slots,
                                           src.mask_h, src.mask_w, s);
   const int64_t chunk_bytes = device.is_cpu() ? std::min(s.memory_budget_bytes, s.cpu_chunk_bytes)
                                                : s.memory_budget_bytes;
   const int64_t rows_per_chunk = std::max<int64_t>(1, chunk_bytes / row_bytes);
   size_t steps = 0;
-  for (int r = 0; r < world; ++r)
-    steps = std::max(steps, chunk_rows(begin[r], begin[r + 1], rows_per_chunk).size() - 1);
-  const std::vector<int64_t> mine = chunk_rows(begin[rank], begin[rank + 1], rows_per_chunk);
+  int64_t rows_optimised = 0;
+  for (const std::vector<int64_t>& shard : shards) {
+    steps = std::max(steps, chunk_rows(0, int64_t(shard.size()), rows_per_chunk).size() - 1);
+    rows_optimised += int64_t(shard.size());
+  }
+  const std::vector<int64_t>& my_rows = shards[rank];
+  const std::vector<int64_t> mine = chunk_rows(0, int64_t(my_rows.size()), rows_per_chunk);
   log::info("LoCE ", to_string(s.mode), ": ", total, " pairs of ", result.considered, " (",
-            src.rows, " rows x ", src.slots, " concepts), ", world, " rank(s), chunks of ",
-            rows_per_chunk, " rows, device ", device.str());
+            src.rows, " rows x ", src.slots, " concepts; ", rows_optimised,
+            " rows with a kept pair), ", world, " rank(s), chunks of ", rows_per_chunk,
+            " rows, device ", device.str());
 
   Progress progress("LoCE", total, "pairs");
   Part part;
   for (size_t step = 0; step < steps; ++step) {
     int64_t done = 0;
-    if (step + 1 < mine.size())
-      done = optimise_chunk(src, s, plan, device, mine[step], mine[step + 1] - mine[step], part);
+    if (step + 1 < mine.size()) {
+      const std::vector<int64_t> rows(my_rows.begin() + mine[step],
+                                      my_rows.begin() + mine[step + 1]);
+      done = optimise_chunk(src, s, plan, device, rows, part);
+    }
     if (world > 1) {
       at::Tensor t = torch::tensor({done}, torch::kInt64);
       comm.all_reduce(t, dist::ReduceOp::Sum);
@@ -228,6 +251,10 @@ EmbedResult run_embedding(const RowSource& src, const OptimizerSettings& s,
   result.loss = f32(all.loss);
   result.area = f32(all.area);
   result.vectors = f32(all.vectors).reshape({P, src.channels});
+  result.iou_zero = (result.iou == 0).sum().item<int64_t>();
+  if (result.iou_zero > 0)
+    log::info(result.iou_zero, " of ", P, " LoCE(s) have IoU 0 (the reference reports them as ",
+              "not converged)");
   return result;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
-// The sharded LoCE run: plan the pairs, give each rank a contiguous block of rows balanced by
-// pair count, optimise each rank's rows chunk by chunk (chunks sized by the memory budget) on its
-// own device, and gather the vectors on rank 0. Both front ends use it: activations a user
-// computed (from_activations.h; one row per pair) and an encoder over a split (extraction.h; one
-// row per image, one slot per concept).
+// The sharded LoCE run: plan the pairs, give each rank an equal run of the rows that have a kept
+// pair (pair_plan.h), optimise each rank's rows chunk by chunk (chunks sized by the memory
+// budget) on its own device, and gather the vectors on rank 0. Both front ends use it:
+// activations a user computed (from_activations.h; one row per pair) and an encoder over a split
+// (extraction.h; one row per image, one slot per concept).
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -19,7 +19,8 @@ namespace loce::embedding {
 
 // Rows of activations, each with K concept masks. The functions are called with rows
 // [first, first + count) and may be called more than once for the same rows; masks are read by
-// every rank (for the plan), activations only by the rank that owns the rows.
+// every rank (for the plan), activations only by the rank that owns the rows, and never for a
+// row none of whose pairs is kept.
 struct RowSource {
   int64_t rows = 0;
   int64_t slots = 1;  // K
@@ -36,6 +37,7 @@ struct EmbedResult {
   at::Tensor iou, loss, area;   // float32 [P]
   std::array<int64_t, kNumSkipReasons> skipped{};  // indexed by Skip code; [0] unused
   int64_t considered = 0;       // rows * slots
+  int64_t iou_zero = 0;         // kept pairs with IoU 0, which the reference calls not converged
 };
 
 EmbedResult run_embedding(const RowSource& source, const OptimizerSettings& settings,

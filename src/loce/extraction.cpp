@@ -2,6 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <memory>
+
 #include "core/error.h"
 #include "core/log.h"
 #include "data/labels.h"
@@ -39,6 +42,29 @@ at::Tensor select_level(const std::vector<at::Tensor>& levels, int level) {
   return levels[index];
 }
 
+RowFunction aligned_batches(int64_t images, int64_t batch, RowFunction forward) {
+  LOCE_CHECK(images >= 0 && batch >= 1, "aligned_batches: ", images, " images, batch ", batch);
+  struct Window {
+    int64_t first = -1;
+    at::Tensor out;
+  };
+  auto last = std::make_shared<Window>();
+  return [images, batch, forward = std::move(forward), last](int64_t first, int64_t count) {
+    LOCE_CHECK(first >= 0 && count >= 1 && first + count <= images, "aligned_batches: rows ",
+               first, "..", first + count - 1, " of ", images);
+    std::vector<at::Tensor> parts;
+    for (int64_t w = first / batch * batch; w < first + count; w += batch) {
+      if (last->first != w) {
+        last->out = forward(w, std::min(batch, images - w));
+        last->first = w;
+      }
+      const int64_t lo = std::max(first, w) - w, hi = std::min(first + count, w + batch) - w;
+      parts.push_back(last->out.slice(0, lo, hi));
+    }
+    return parts.size() == 1 ? parts[0] : torch::cat(parts);
+  };
+}
+
 void embed_encoder(const EncoderSplit& split, const std::vector<int>& concepts,
                    const std::string& output, const OptimizerSettings& s,
                    const c10::Device& device, dist::Communicator& comm) {
@@ -46,6 +72,7 @@ void embed_encoder(const EncoderSplit& split, const std::vector<int>& concepts,
   if (int64_t(split.image_names.size()) != split.images)
     bad_input("LoCE: ", split.image_names.size(), " image names for ", split.images, " images");
   if (concepts.empty()) bad_input("LoCE: no concepts");
+  check_output_path(output, comm);
   at::Tensor probe = split.activations(0, 1);
   at::Tensor label_probe = split.labels(0, 1);
   LOCE_CHECK(probe.dim() == 4 && label_probe.dim() == 3,
@@ -85,6 +112,7 @@ void embed_encoder(const EncoderSplit& split, const std::vector<int>& concepts,
   for (int id : concepts) prov.concept_names.push_back(data::class_names()[id]);
   prov.pairs_considered = r.considered;
   prov.skipped = r.skipped;
+  prov.pairs_iou_zero = r.iou_zero;
   write_loce_file(output, table, prov, s);
   log::info("wrote ", table.vectors.size(0), " LoCEs (", split.images, " images x ",
             concepts.size(), " concepts) to ", output);

@@ -30,12 +30,22 @@ at::Tensor concept_masks(const at::Tensor& train_ids, const std::vector<int>& co
 // Level `level` of an encoder's outputs; negative counts from the deepest (-1 = deepest).
 at::Tensor select_level(const std::vector<at::Tensor>& levels, int level);
 
+using RowFunction = std::function<at::Tensor(int64_t first, int64_t count)>;
+
+// Activations of any rows [first, first + count) of `images` from `forward` called only on the
+// fixed windows [j * batch, (j + 1) * batch) (the last one cut at `images`), sliced to the rows
+// asked for. LibTorch's convolutions do not give bit-identical per-image outputs for different
+// batch compositions, so batches that followed the requests (whose boundaries move with the
+// rank count and --memory-budget) would make the vectors depend on them. The last window is
+// kept, so consecutive requests inside it run `forward` once.
+RowFunction aligned_batches(int64_t images, int64_t batch, RowFunction forward);
+
 struct EncoderSplit {
   int64_t images = 0;
   std::vector<std::string> image_names;  // one per image
   // The activations of the chosen level, float [count, C, h, w] on any device.
-  std::function<at::Tensor(int64_t first, int64_t count)> activations;
-  std::function<at::Tensor(int64_t first, int64_t count)> labels;  // uint8 [count, H, W]
+  RowFunction activations;
+  RowFunction labels;  // uint8 [count, H, W]
   std::string layer, model_run, method;  // provenance for the output file
 };
 

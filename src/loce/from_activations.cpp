@@ -80,20 +80,27 @@ ExternalInput open_input(const std::string& input) try {
     bad_input(input, ": empty /activations or /masks");
   const int64_t P = a[0];
 
+  // Ids are checked against what they index before anything narrows them to int32 (the file's
+  // columns): a wrapped id would land on a real image or concept without a word.
   in.image = optional_index(f, "/image", P, torch::arange(P, torch::kInt64));
   in.concept_id = optional_index(f, "/concept", P, torch::full({P}, -1, torch::kInt64));
-  if (in.image.min().item<int64_t>() < 0) bad_input(input, ":/image: negative index");
-  if (in.concept_id.min().item<int64_t>() < -1)
-    bad_input(input, ":/concept: values must be trainIds (>= 0) or -1");
+  const int64_t min_concept = in.concept_id.min().item<int64_t>();
+  const int64_t max_concept = in.concept_id.max().item<int64_t>();
+  if (min_concept < -1 || max_concept >= data::kNumClasses)
+    bad_input(input, ":/concept: values must be Cityscapes trainIds (0..", data::kNumClasses - 1,
+              ") or -1 (unknown); found ", min_concept, "..", max_concept);
+  const bool named = h5::exists(f, "/images/name");
+  if (named) in.image_names = h5::read_strings(f, "/images/name");
+  // Without names, ids are bounded by the pair count, and so are the placeholder names made.
+  const int64_t images = named ? int64_t(in.image_names.size()) : P;
+  const int64_t min_image = in.image.min().item<int64_t>();
   const int64_t max_image = in.image.max().item<int64_t>();
-  if (h5::exists(f, "/images/name")) {
-    in.image_names = h5::read_strings(f, "/images/name");
-    if (max_image >= int64_t(in.image_names.size()))
-      bad_input(input, ":/image refers to image ", max_image, " but /images/name has ",
-                in.image_names.size(), " names");
-  } else {
+  if (min_image < 0 || max_image >= images)
+    bad_input(input, ":/image: values must lie in 0..", images - 1, " (",
+              named ? "rows of /images/name" : "one per pair, as there is no /images/name",
+              "); found ", min_image, "..", max_image);
+  if (!named)
     for (int64_t i = 0; i <= max_image; ++i) in.image_names.push_back(std::to_string(i));
-  }
 
   RowSource& src = in.rows;
   src.rows = P;
@@ -122,6 +129,7 @@ FromActivationsSummary embed_from_activations(const std::string& input, const st
                                               const OptimizerSettings& s,
                                               const c10::Device& device, dist::Communicator& comm) {
   ExternalInput in = open_input(input);
+  check_output_path(output, comm);
   const h5::File& f = *in.file;
   const int64_t P = in.rows.rows;
   const at::Tensor& concept_id = in.concept_id;
@@ -147,12 +155,11 @@ FromActivationsSummary embed_from_activations(const std::string& input, const st
   for (int64_t i = 0; i < P; ++i) ids.insert(c[i]);
   for (int64_t id : ids) {
     prov.concept_ids.push_back(int(id));
-    prov.concept_names.push_back(id < 0 ? "unknown"
-                                 : id < data::kNumClasses ? data::class_names()[id]
-                                                          : "concept_" + std::to_string(id));
+    prov.concept_names.push_back(id < 0 ? "unknown" : data::class_names()[id]);
   }
   prov.pairs_considered = r.considered;
   prov.skipped = r.skipped;
+  prov.pairs_iou_zero = r.iou_zero;
   write_loce_file(output, table, prov, s);
   log::info("wrote ", table.vectors.size(0), " LoCEs of ", P, " pairs to ", output);
   return summary;

@@ -2,12 +2,29 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5.h"
 #include "core/version.h"
 
 namespace loce::embedding {
+
+void check_output_path(const std::string& path, dist::Communicator& comm) {
+  std::string error;
+  if (comm.is_root()) {
+    try {
+      ensure_parent_dir(path);
+      std::error_code ec;
+      if (std::filesystem::is_directory(path, ec)) bad_input(path, " is a folder");
+    } catch (const std::exception& e) {
+      error = cat("LoCE output: ", e.what());
+    }
+  }
+  comm.broadcast_bytes(error, 0);
+  if (!error.empty()) throw CollectiveInputError(error);
+}
 
 void write_loce_file(const std::string& path, const LoceTable& t, const LoceProvenance& p,
                      const OptimizerSettings& s) {
@@ -56,6 +73,7 @@ void write_loce_file(const std::string& path, const LoceTable& t, const LoceProv
     h5::set_attr(f, g, "skipped_full", p.skipped[int(Skip::Full)]);
     h5::set_attr(f, g, "skipped_small", p.skipped[int(Skip::Small)]);
     h5::set_attr(f, g, "skipped_non_finite", p.skipped[int(Skip::NonFinite)]);
+    h5::set_attr(f, g, "pairs_iou_zero", p.pairs_iou_zero);
     f.close();
   }
   out.commit();

@@ -3,7 +3,9 @@
 //   /loce/vectors  float32 [P, C]     the raw vectors (not normalised)
 //   /loce/concept  int32   [P]        Cityscapes trainId of the pair's concept (-1: unknown)
 //   /loce/image    int32   [P]        row in /images/name
-//   /loce/iou      float32 [P]        IoU of (sigmoid(A.v) > 0.5) with the mask on the grid
+//   /loce/iou      float32 [P]        IoU of the projection with the mask at the mask's own
+//                                     resolution, as the reference computes it (mask_iou,
+//                                     targets.h)
 //   /loce/loss     float32 [P]        the mode's objective per grid pixel at the final vector
 //   /loce/area     float32 [P]        mask fraction at the mask's own resolution
 //   /images/name   strings [N]
@@ -12,7 +14,8 @@
 // grid_w, reference_batch, mask_resize, min_area, concepts (names, as analysis reads them),
 // source (the model run or activations file), method,
 // git_revision, pairs_considered, skipped_empty, skipped_full, skipped_small,
-// skipped_non_finite.
+// skipped_non_finite, pairs_iou_zero (written pairs with IoU 0, which the reference reports as
+// not converged).
 #include <array>
 #include <cstdint>
 #include <string>
@@ -20,6 +23,7 @@
 
 #include <ATen/Tensor.h>
 
+#include "dist/communicator.h"
 #include "loce/settings.h"
 #include "loce/targets.h"
 
@@ -40,7 +44,13 @@ struct LoceProvenance {
   std::vector<std::string> concept_names;  // same order
   int64_t pairs_considered = 0;
   std::array<int64_t, kNumSkipReasons> skipped{};
+  int64_t pairs_iou_zero = 0;
 };
+
+// Collective, before any optimisation, so that an unusable --out costs nothing: rank 0 makes the
+// folder of `path` if needed and checks that it is writable and that `path` is not a folder;
+// a problem is a CollectiveInputError on every rank.
+void check_output_path(const std::string& path, dist::Communicator& comm);
 
 // Written to a temporary file and renamed (AtomicFile).
 void write_loce_file(const std::string& path, const LoceTable& table,

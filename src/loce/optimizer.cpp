@@ -172,7 +172,10 @@ Solution optimize(const Problem& p, const OptimizerSettings& s) {
     out.loss = (alpha * y * torch::softplus(-logits) +
                 beta * (1.0 - y) * torch::softplus(logits)).mean({2, 3});
   }
-  out.finite = finite_rows(acts);
+  // Finite activations are not enough: large ones (1e37) overflow the back-projection, and
+  // AdamW then divides inf by inf. Such a pair has no vector to report.
+  out.finite = finite_rows(acts).unsqueeze(1) & torch::isfinite(v).all(-1) &
+               torch::isfinite(out.loss);
   return out;
 }
 

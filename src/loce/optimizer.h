@@ -26,7 +26,7 @@ struct Solution {
   at::Tensor vectors;  // float32 [n, K, C]
   at::Tensor loss;     // float32 [n, K]: the mode's objective per grid pixel at the final vectors
   at::Tensor logits;   // float32 [n, K, gh, gw]: A.v on the grid at the final vectors
-  at::Tensor finite;   // bool [n]: the row's activations are all finite
+  at::Tensor finite;   // bool [n, K]: the pair's activations, vector and loss are all finite
 };
 
 // Reference mode: logits on the grid are R_h (A.v) R_w^T with torch's bilinear matrices,

@@ -29,23 +29,18 @@ at::Tensor reference_batch_sizes(const at::Tensor& skip, int64_t batch) {
   return out;
 }
 
-std::vector<int64_t> shard_rows(const at::Tensor& kept_per_row, int world) {
-  LOCE_CHECK(world >= 1, "shard_rows: world size ", world);
-  at::Tensor counts = kept_per_row.to(torch::kInt64).cpu().contiguous();
-  const int64_t rows = counts.numel();
-  const int64_t* c = counts.data_ptr<int64_t>();
-  int64_t total = 0;
-  for (int64_t r = 0; r < rows; ++r) total += c[r];
-  std::vector<int64_t> begin(world + 1, rows);
-  begin[0] = 0;
-  // Rank r starts at the first row whose preceding pairs reach r/world of the total.
-  int64_t row = 0, before = 0;
-  for (int r = 1; r < world; ++r) {
-    const int64_t goal = (total * r + world - 1) / world;
-    while (row < rows && before < goal) before += c[row++];
-    begin[r] = row;
-  }
-  return begin;
+std::vector<std::vector<int64_t>> shard_kept_rows(const at::Tensor& batch, int world) {
+  LOCE_CHECK(world >= 1 && batch.dim() == 2, "shard_kept_rows: bad arguments");
+  at::Tensor has_kept = (batch > 0).any(1).cpu();
+  auto h = has_kept.accessor<bool, 1>();
+  std::vector<int64_t> kept_rows;
+  for (int64_t r = 0; r < has_kept.size(0); ++r)
+    if (h[r]) kept_rows.push_back(r);
+  const int64_t n = int64_t(kept_rows.size());
+  std::vector<std::vector<int64_t>> shards(world);
+  for (int r = 0; r < world; ++r)
+    shards[r].assign(kept_rows.begin() + n * r / world, kept_rows.begin() + n * (r + 1) / world);
+  return shards;
 }
 
 std::vector<int64_t> chunk_rows(int64_t begin, int64_t end, int64_t rows_per_chunk) {

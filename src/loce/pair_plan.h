@@ -14,11 +14,13 @@ namespace loce::embedding {
 // skip: uint8 [rows, K] (0 = kept). Returns float32 [rows, K], 0 for skipped pairs.
 at::Tensor reference_batch_sizes(const at::Tensor& skip, int64_t batch);
 
-// Contiguous row ranges, one per rank, balanced by the number of kept pairs per row:
-// rank r owns rows [begin[r], begin[r + 1]); begin has world + 1 entries.
-std::vector<int64_t> shard_rows(const at::Tensor& kept_per_row, int world);
+// Each rank's rows, in order: the rows with at least one kept pair (batch [rows, K] > 0), split
+// into contiguous runs of equal length. A row with no kept pair is neither read nor optimised; a
+// row with one is optimised in all its K slots (skipped slots carry zero coefficients), so every
+// such row costs the same and equal counts balance the ranks.
+std::vector<std::vector<int64_t>> shard_kept_rows(const at::Tensor& batch, int world);
 
-// Splits rows [begin, end) into consecutive chunks of at most `rows_per_chunk` rows; returns the
+// Splits positions [begin, end) into consecutive chunks of at most `rows_per_chunk`; returns the
 // chunk starts followed by `end`.
 std::vector<int64_t> chunk_rows(int64_t begin, int64_t end, int64_t rows_per_chunk);
 

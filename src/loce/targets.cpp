@@ -13,7 +13,7 @@ std::string to_string(Skip reason) {
     case Skip::Empty: return "empty mask";
     case Skip::Full: return "full mask";
     case Skip::Small: return "mask below --min-area";
-    case Skip::NonFinite: return "non-finite activations";
+    case Skip::NonFinite: return "non-finite activations, vector or loss";
   }
   return "unknown";
 }
@@ -83,9 +83,10 @@ at::Tensor mask_iou(const at::Tensor& logits, const at::Tensor& masks, Mode mode
     at::Tensor prob = torch::sigmoid(logits[r].to(torch::kFloat64).clamp(-10.0, 10.0));
     if (mode == Mode::Reference) prob = torch::floor(prob * 255.0) / 255.0;  // its uint8 image
     at::Tensor predicted = resize_separable(prob, rows, cols).gt(0.5);
-    at::Tensor truth = masks[r].gt(0.5);
+    at::Tensor truth = masks[r].gt(0.5);  // soft masks: see targets.h
     at::Tensor inter = (predicted & truth).sum({1, 2}).to(torch::kFloat32);
     at::Tensor uni = (predicted | truth).sum({1, 2}).to(torch::kFloat32);
+    // Both empty (only a soft mask with no value above 0.5 can be): 1, see targets.h.
     iou[r] = torch::where(uni > 0, inter / uni.clamp_min(1), torch::ones_like(uni)).cpu();
   }
   return iou;

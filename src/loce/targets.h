@@ -37,7 +37,12 @@ Targets make_targets(const at::Tensor& masks, int64_t act_h, int64_t act_w,
 // The IoU each pair reports, as the LoCE reference computes it: the projection sigmoid(A.v) on
 // the grid (logits [n, K, gh, gw]; in reference mode quantised to uint8 as the reference
 // stores it) resized to the mask's own H x W with scikit-image's resize, thresholded at 0.5, and
-// compared with the binary mask ([n, K, H, W]). 1 when both are empty. float32 [n, K] on CPU.
+// compared with the mask ([n, K, H, W]) thresholded at 0.5. float32 [n, K] on CPU.
+// For binary masks this is the reference's IoU. Soft masks (float, which --from-activations
+// accepts) differ: the reference's astype(bool) counts every nonzero pixel, here a pixel counts
+// when its value exceeds 0.5. A kept soft mask can then be empty (all values in (0, 0.5]); the
+// IoU is 1 when the projection is empty too, where scikit-learn's jaccard_score gives 0.
+// IoU 0 is what the reference reports as "not converged" (counted in pairs_iou_zero).
 at::Tensor mask_iou(const at::Tensor& logits, const at::Tensor& masks, Mode mode);
 
 // The optimisation grid of a mode for activations of act_h x act_w.

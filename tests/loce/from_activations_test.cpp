@@ -31,6 +31,19 @@ void write_input(const std::string& path, const at::Tensor& acts, const at::Tens
   h5::set_attr(f, "/", "layer", std::string("test.layer"));
 }
 
+// Runs the embedding on `in` and expects an InputError containing `fragment`, and no `out`.
+void expect_input_error(const std::string& in, const std::string& out, const std::string& fragment,
+                        const OptimizerSettings& s = {}) {
+  dist::SelfCommunicator comm;
+  try {
+    embed_from_activations(in, out, s, c10::kCPU, comm);
+    ADD_FAILURE() << in << ": no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(out)) << in;
+}
+
 struct CaseA {
   at::Tensor acts, masks, loce;
 };
@@ -97,19 +110,11 @@ TEST(FromActivations, CountsSkippedPairs) {
 
 TEST(FromActivations, MalformedInputsAreClearErrorsWithoutOutput) {
   const std::string dir = test::temp_dir("loce_fa");
-  dist::SelfCommunicator comm;
-  OptimizerSettings s;
   auto expect_error = [&](const std::string& name, const at::Tensor& acts, const at::Tensor& masks,
                           const std::string& fragment) {
-    const std::string in = dir + "/" + name + ".h5", out = dir + "/" + name + "_out.h5";
+    const std::string in = dir + "/" + name + ".h5";
     write_input(in, acts, masks);
-    try {
-      embed_from_activations(in, out, s, c10::kCPU, comm);
-      ADD_FAILURE() << name << ": no error";
-    } catch (const InputError& e) {
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-    }
-    EXPECT_FALSE(fs::exists(out)) << name;
+    expect_input_error(in, dir + "/" + name + "_out.h5", fragment);
   };
   at::Tensor acts = torch::rand({3, 4, 2, 2});
   at::Tensor masks = (torch::rand({3, 4, 4}) > 0.5).to(torch::kUInt8);
@@ -121,4 +126,81 @@ TEST(FromActivations, MalformedInputsAreClearErrorsWithoutOutput) {
   at::Tensor bad_f = masks.to(torch::kFloat32);
   bad_f[2][1][1] = std::numeric_limits<float>::quiet_NaN();
   expect_error("nan_mask", acts, bad_f, "must lie in [0, 1]");
+}
+
+TEST(FromActivations, IdsMustFitWhatTheyIndex) {
+  // Ids are checked before they are narrowed to the file's int32 columns: 2^33 would wrap to 0.
+  const std::string dir = test::temp_dir("loce_fa");
+  at::Tensor acts = torch::rand({3, 4, 2, 2});
+  at::Tensor masks = (torch::rand({3, 4, 4}) > 0.5).to(torch::kUInt8);
+  auto expect_error = [&](const std::string& name, const std::string& dataset,
+                          const at::Tensor& ids, const std::string& fragment) {
+    const std::string in = dir + "/" + name + ".h5";
+    write_input(in, acts, masks);
+    auto f = h5::File::open(in, /*writable=*/true);
+    h5::write_tensor(f, dataset, ids);
+    f.close();
+    expect_input_error(in, dir + "/" + name + "_out.h5", fragment);
+  };
+  const int64_t wraps_to_zero = int64_t(1) << 33;
+  expect_error("concept_wraps", "/concept", torch::tensor({int64_t(0), int64_t(1), wraps_to_zero}),
+               ":/concept: values must be Cityscapes trainIds (0..18) or -1");
+  expect_error("concept_19", "/concept", torch::tensor({0, 19, 1}, torch::kInt32),
+               "found 0..19");
+  expect_error("concept_negative", "/concept", torch::tensor({0, -2, 1}, torch::kInt32),
+               "found -2..1");
+  // Without /images/name an id names one of the P pairs: no 10 million placeholder names.
+  expect_error("image_unnamed", "/image", torch::tensor({0, 1, 10000000}, torch::kInt32),
+               ":/image: values must lie in 0..2");
+  expect_error("image_wraps", "/image", torch::tensor({int64_t(0), int64_t(1), wraps_to_zero}),
+               ":/image: values must lie in 0..2");
+}
+
+TEST(FromActivations, PairsWithoutAFiniteVectorAreSkipped) {
+  // Finite activations of 1e37 overflow the reference's back-projection over its 100x100 grid;
+  // AdamW then turns inf/inf into NaN. The pair is counted as non-finite, not written.
+  const std::string dir = test::temp_dir("loce_fa");
+  torch::manual_seed(4);
+  at::Tensor acts = torch::randn({3, 16, 4, 8});
+  acts[1].mul_(1e37);
+  at::Tensor masks = (torch::rand({3, 16, 32}) < 0.3).to(torch::kUInt8);
+  write_input(dir + "/in.h5", acts, masks);
+  dist::SelfCommunicator comm;
+  embed_from_activations(dir + "/in.h5", dir + "/out.h5", OptimizerSettings{}, c10::kCPU, comm);
+  LoceTable t = read_loce_file(dir + "/out.h5");
+  EXPECT_TRUE(torch::equal(t.image, torch::tensor({0, 2}, torch::kInt32)));
+  EXPECT_TRUE(torch::isfinite(t.vectors).all().item<bool>());
+  EXPECT_TRUE(torch::isfinite(t.loss).all().item<bool>());
+  auto f = h5::File::open(dir + "/out.h5");
+  EXPECT_EQ(h5::attr_int(f, "/loce", "skipped_non_finite"), 1);
+}
+
+TEST(FromActivations, CountsPairsWithIouZero) {
+  // A row of zero activations keeps its vector at zero: sigmoid 0.5, stored by the reference as
+  // 127/255, predicts nothing, so its IoU is 0 (the reference's "not converged").
+  const std::string dir = test::temp_dir("loce_fa");
+  CaseA c = case_a();
+  at::Tensor acts = c.acts.slice(0, 0, 4).clone();
+  acts[2].zero_();
+  write_input(dir + "/in.h5", acts, c.masks.slice(0, 0, 4));
+  dist::SelfCommunicator comm;
+  embed_from_activations(dir + "/in.h5", dir + "/out.h5", OptimizerSettings{}, c10::kCPU, comm);
+  LoceTable t = read_loce_file(dir + "/out.h5");
+  ASSERT_EQ(t.iou.size(0), 4);
+  EXPECT_EQ(t.iou[2].item<float>(), 0);
+  auto f = h5::File::open(dir + "/out.h5");
+  EXPECT_EQ(h5::attr_int(f, "/loce", "pairs_iou_zero"), 1);
+}
+
+TEST(FromActivations, AnUnusableOutputStopsBeforeAnyOptimisation) {
+  const std::string dir = test::temp_dir("loce_fa");
+  // Integer activations are found only when a chunk reads them: the output's error comes first.
+  write_input(dir + "/in.h5", torch::ones({2, 4, 2, 2}, torch::kInt32),
+              (torch::rand({2, 4, 4}) > 0.5).to(torch::kUInt8));
+  expect_input_error(dir + "/in.h5", dir + "/in.h5/sub/out.h5", "cannot create folder");
+  fs::create_directories(dir + "/folder");
+  dist::SelfCommunicator comm;
+  EXPECT_THROW(embed_from_activations(dir + "/in.h5", dir + "/folder", OptimizerSettings{},
+                                      c10::kCPU, comm),
+               CollectiveInputError);
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/error.h"
 #include "core/hdf5.h"
 #include "dist/self_communicator.h"
 #include "dist/world.h"
@@ -68,3 +69,13 @@ void expect_rank_independent(Mode mode) {
 
 TEST(LoceSharding, ReferenceModeDoesNotDependOnRanks) { expect_rank_independent(Mode::Reference); }
 TEST(LoceSharding, NativeModeDoesNotDependOnRanks) { expect_rank_independent(Mode::Native); }
+
+TEST(LoceSharding, AnUnusableOutputStopsEveryRankBeforeTheWork) {
+  // Rank 0 alone checks the path; every rank raises the error together.
+  auto comm = dist::cpu_communicator();
+  const std::string dir = shared_input(*comm);
+  EXPECT_THROW(embed_from_activations(dir + "/in.h5", dir + "/in.h5/sub/out.h5",
+                                      OptimizerSettings{}, c10::kCPU, *comm),
+               CollectiveInputError);
+  comm->barrier();
+}

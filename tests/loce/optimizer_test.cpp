@@ -149,7 +149,7 @@ TEST(Optimizer, InactiveAndNonFinitePairsStayContained) {
   acts[1][3][2][2] = std::numeric_limits<float>::quiet_NaN();
   batch[2][0] = 0;  // not optimised
   Solution sol = optimize({acts, t.target, t.positive_weight, batch}, s);
-  EXPECT_TRUE(torch::equal(sol.finite, torch::tensor({true, false, true, true})));
+  EXPECT_TRUE(torch::equal(sol.finite, torch::tensor({true, false, true, true}).unsqueeze(1)));
   EXPECT_TRUE(torch::equal(sol.vectors[2], torch::zeros({1, 8})));
   for (int64_t r : {0, 3}) EXPECT_TRUE(torch::allclose(sol.vectors[r], clean.vectors[r]));
 }

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <numeric>
+#include <vector>
+
 #include "loce/pair_plan.h"
 
 using namespace loce::embedding;
@@ -22,26 +25,29 @@ TEST(PairPlan, ReferenceBatchesAreConsecutiveKeptPairsPerConcept) {
   EXPECT_EQ((b > 0).sum().item<int64_t>(), 140 + 126);
 }
 
-TEST(PairPlan, ShardsAreContiguousAndBalancedByPairs) {
-  // Rows with very different pair counts: 100 rows of 5 pairs then 100 rows of 1 pair.
-  at::Tensor kept = torch::cat({torch::full({100}, 5), torch::full({100}, 1)});
+TEST(PairPlan, ShardsHoldOnlyRowsWithAKeptPairInEqualRuns) {
+  // 400 rows, 2 concepts: rows 0..199 keep nothing, then rows keep one or both concepts. Every
+  // kept row is optimised in both slots, so each costs the same whatever it keeps.
+  at::Tensor batch = torch::zeros({400, 2});
+  batch.slice(0, 200, 400).select(1, 0).fill_(64);
+  batch.slice(0, 300, 400).select(1, 1).fill_(64);
   for (int world : {1, 2, 3, 7}) {
-    auto begin = shard_rows(kept, world);
-    ASSERT_EQ(begin.size(), size_t(world + 1));
-    EXPECT_EQ(begin.front(), 0);
-    EXPECT_EQ(begin.back(), 200);
-    for (int r = 0; r < world; ++r) {
-      EXPECT_LE(begin[r], begin[r + 1]);
-      int64_t pairs = kept.slice(0, begin[r], begin[r + 1]).sum().item<int64_t>();
-      EXPECT_NEAR(double(pairs), 600.0 / world, 5.0) << "rank " << r << " of " << world;
+    auto shards = shard_kept_rows(batch, world);
+    ASSERT_EQ(shards.size(), size_t(world));
+    std::vector<int64_t> all;
+    for (const auto& rows : shards) {
+      EXPECT_NEAR(double(rows.size()), 200.0 / world, 1.0) << world << " ranks";
+      all.insert(all.end(), rows.begin(), rows.end());
     }
+    std::vector<int64_t> expected(200);
+    std::iota(expected.begin(), expected.end(), 200);
+    EXPECT_EQ(all, expected) << world << " ranks";  // contiguous, in order, kept rows only
   }
-  // More ranks than rows: two ranks get one row each, the others nothing.
-  auto begin = shard_rows(torch::ones({2}), 4);
-  ASSERT_EQ(begin.size(), 5u);
-  EXPECT_EQ(begin.front(), 0);
-  EXPECT_EQ(begin.back(), 2);
-  for (int r = 0; r < 4; ++r) EXPECT_LE(begin[r + 1] - begin[r], 1);
+  // No kept pair: nothing for anyone. More ranks than rows: one row each at most.
+  for (const auto& rows : shard_kept_rows(torch::zeros({5, 3}), 2)) EXPECT_TRUE(rows.empty());
+  auto shards = shard_kept_rows(torch::ones({2, 1}), 4);
+  ASSERT_EQ(shards.size(), 4u);
+  for (const auto& rows : shards) EXPECT_LE(rows.size(), 1u);
 }
 
 TEST(PairPlan, ChunksCoverTheRange) {
