@@ -61,9 +61,10 @@ RunState read_checkpoint(const std::string& path) {
     boost::archive::binary_iarchive ar(is);
     ar >> state;
   } catch (const std::exception& e) {
-    bad_input("checkpoint ", path, " is unreadable or from an incompatible build (", e.what(), ")");
+    throw UnreadableCheckpoint(cat("checkpoint ", path, " is unreadable or from an incompatible build (",
+                                   e.what(), ")"));
   }
-  if (state.magic != kCheckpointMagic) bad_input(path, " is not a loce checkpoint");
+  if (state.magic != kCheckpointMagic) throw UnreadableCheckpoint(cat(path, " is not a loce checkpoint"));
   if (state.format_version > kCheckpointFormat)
     bad_input("checkpoint ", path, " has format version ", state.format_version,
               ", newer than this build reads (", kCheckpointFormat, ")");

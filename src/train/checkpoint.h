@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "train/config.h"
 
 namespace loce::train {
@@ -44,7 +45,13 @@ struct RunState {
 
 // Rank 0 writes; the caller decides who calls.
 void write_checkpoint(const std::string& path, const RunState& state);
-RunState read_checkpoint(const std::string& path);  // InputError naming the file when unreadable
+// A checkpoint whose bytes cannot be read back (truncated, damaged, not a checkpoint), as
+// opposed to a sound one this build should not use (a newer format).
+class UnreadableCheckpoint : public InputError {
+ public:
+  using InputError::InputError;
+};
+RunState read_checkpoint(const std::string& path);  // InputError naming the file when unusable
 // Keeps the newest `keep` checkpoint files of the run.
 void prune_checkpoints(const std::string& run_dir, int64_t keep);
 

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <sstream>
 
 #include "core/error.h"
@@ -29,7 +30,13 @@ class TorchOptimizer : public Optimizer {
   }
   void load(const std::string& bytes) override {
     std::istringstream is(bytes);
-    torch::load(optim_, is);
+    // The state (moments, momentum buffers) onto the parameters' device, not back onto the
+    // device that saved it (rank 0's GPU).
+    std::optional<c10::Device> device;
+    if (!optim_.param_groups().empty() && !optim_.param_groups()[0].params().empty())
+      device = optim_.param_groups()[0].params()[0].device();
+    if (device) torch::load(optim_, is, *device);
+    else torch::load(optim_, is);
   }
 
  private:

@@ -108,7 +108,7 @@ LoadedRun load_run(const RunState& state, const std::string& checkpoint,
   run.network = models::Network(run.config.network_config(), heads);
   std::istringstream bytes(state.model);
   try {
-    torch::load(run.network, bytes);
+    torch::load(run.network, bytes, device);  // not back onto the GPU that saved it
   } catch (const c10::Error& e) {
     bad_input("checkpoint ", run.checkpoint, " (method ", state.method,
               ") lacks a part the caller needs: ", e.what_without_backtrace());

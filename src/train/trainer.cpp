@@ -39,6 +39,24 @@ namespace loce::train {
 
 namespace {
 
+// A damaged newest checkpoint (a node lost mid-write, a truncated copy) would make every requeue
+// of the job fail: move it aside as .bad and resume from the one before (the trainer keeps a few).
+void set_aside_unreadable(std::vector<std::string>& checkpoints) {
+  while (!checkpoints.empty()) {
+    try {
+      read_checkpoint(checkpoints.back());
+      return;
+    } catch (const UnreadableCheckpoint& e) {
+      const std::string bad = checkpoints.back() + ".bad";
+      std::error_code ec;
+      std::filesystem::rename(checkpoints.back(), bad, ec);
+      if (ec) throw;
+      log::warn(e.what(), "; moved to ", bad, checkpoints.size() > 1 ? ", resuming from the one before" : "");
+      checkpoints.pop_back();
+    }
+  }
+}
+
 // Stream ids for derive_seed: augmentations are (seed, rank, kAugmentStream + step).
 constexpr uint64_t kAugmentStream = uint64_t(1) << 32;
 
@@ -187,6 +205,7 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   // nothing to train saves at once) would otherwise refuse the run alone.
   std::vector<std::string> existing;
   if (root) existing = list_checkpoints(setup.run_dir);
+  if (root && setup.resume) set_aside_unreadable(existing);
   if (world.size > 1) dist::broadcast_object(*control, existing);
   if (!existing.empty() && !setup.resume)
     throw CollectiveInputError(cat(setup.run_dir, " already holds checkpoints (newest ",
@@ -198,7 +217,9 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
     if (saved.method != st.method)
       bad_input("cannot resume: ", existing.back(), " is a '", saved.method, "' run, not '", st.method, "'");
     std::istringstream mb(saved.model);
-    torch::load(net, mb);
+    // Onto this rank's device: unmapped, tensors return to the device that saved them (rank 0's
+    // GPU), which on a multi-GPU node is another rank's, and absent on a CPU-only machine.
+    torch::load(net, mb, device);
     net->to(device);
     optimizer->load(saved.optimizer);
     restore_rng(saved, device);

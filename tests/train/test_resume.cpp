@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "core/error.h"
@@ -121,6 +122,22 @@ TEST_F(Resume, SigtermCheckpointsExitsForRequeueAndResumesExactly) {
   EXPECT_EQ(WEXITSTATUS(status), train::kExitRequeue);
   auto r = test::run_command(pretrain_command(cache_, run, "--resume"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(digest(run), straight_digest_);
+}
+
+// A damaged newest checkpoint (here: truncated) is set aside as .bad and the run resumes from
+// the one before, ending exactly where the uninterrupted run did; a requeue does not fail forever.
+TEST_F(Resume, ADamagedNewestCheckpointIsSetAsideAndTheOneBeforeResumed) {
+  namespace fs = std::filesystem;
+  const std::string run = dir_ + "/damaged";
+  fs::copy(dir_ + "/straight", run, fs::copy_options::recursive);
+  const std::string newest = train::checkpoint_path(run, kSteps);
+  ASSERT_TRUE(fs::exists(newest));
+  fs::resize_file(newest, fs::file_size(newest) / 2);
+  auto r = test::run_command(pretrain_command(cache_, run, "--resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("moved to " + newest + ".bad"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(newest + ".bad"));
   EXPECT_EQ(digest(run), straight_digest_);
 }
 
