@@ -1,5 +1,6 @@
 #include "app/cli.h"
 
+#include <sched.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -93,8 +94,31 @@ std::string Cli::describe(const CLI::ConfigError& e) const {
 }
 
 void Cli::parse(const std::vector<std::string>& args) {
+  tokens_ = args;
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
   app_->parse(reversed);
+}
+
+void Cli::parse(int argc, char** argv) {
+  tokens_.assign(argv + std::min(argc, 1), argv + argc);
+  app_->parse(argc, argv);
+}
+
+std::vector<std::string> Cli::command_line_globals() const {
+  // CLI11 counts a value from the config file like one typed, so look at the tokens.
+  auto typed = [&](const std::string& name) {
+    return std::any_of(tokens_.begin(), tokens_.end(), [&](const std::string& t) {
+      return t == name || t.rfind(name + "=", 0) == 0;
+    });
+  };
+  const GlobalOptions& g = global_;
+  std::vector<std::string> out;
+  if (typed("--threads")) out.insert(out.end(), {"--threads", std::to_string(g.threads)});
+  if (typed("--device")) out.insert(out.end(), {"--device", g.device});
+  if (typed("--log-level")) out.insert(out.end(), {"--log-level", g.log_level});
+  if (typed("--cudnn-benchmark") || typed("--no-cudnn-benchmark"))
+    out.push_back(g.cudnn_benchmark ? "--cudnn-benchmark" : "--no-cudnn-benchmark");
+  return out;
 }
 
 std::string Cli::selected_name() const {
@@ -116,8 +140,14 @@ int Cli::run_selected(const Context& ctx) const {
 
 void apply_global_options(const GlobalOptions& g, const dist::WorldInfo& world) {
   log::set_level(log::parse_level(g.log_level));
-  int cores = int(std::thread::hardware_concurrency());
-  int threads = g.threads > 0 ? g.threads : std::max(1, cores / std::max(1, world.local_size));
+  // The node's cores shared by its ranks, but never more than this rank may run on (its CPU
+  // affinity: SLURM's --cpus-per-task binding, taskset, mpirun --bind-to).
+  const int online = std::max(1, int(std::thread::hardware_concurrency()));
+  int allowed = online;
+  cpu_set_t mask;
+  if (sched_getaffinity(0, sizeof mask, &mask) == 0) allowed = std::max(1, CPU_COUNT(&mask));
+  int threads = g.threads > 0 ? g.threads
+                              : std::max(1, std::min(allowed, online / std::max(1, world.local_size)));
   torch::set_num_threads(threads);
   at::globalContext().setBenchmarkCuDNN(g.cudnn_benchmark);  // no effect on the CPU
   seed_globals(g.seed, world.rank);

@@ -18,6 +18,11 @@ class Cli {
 
   // Parses arguments (without the program name). Throws CLI::ParseError.
   void parse(const std::vector<std::string>& args);
+  void parse(int argc, char** argv);  // main's: argv[0] is the program
+  // The global options given on the command line itself (not by a config file), as arguments
+  // repeating their values: `loce run` passes them on to each step, where they override the
+  // step's config as they would when typed (--seed aside: every step has its own).
+  std::vector<std::string> command_line_globals() const;
   // The subcommand the parse selected ("bench loce" for nested ones) and its run function.
   std::string selected_name() const;
   int run_selected(const Context& ctx) const;
@@ -28,6 +33,7 @@ class Cli {
  private:
   std::unique_ptr<CLI::App> app_;
   GlobalOptions global_;
+  std::vector<std::string> tokens_;  // the arguments parsed
   std::vector<std::pair<CLI::App*, RunFn>> commands_;
 };
 

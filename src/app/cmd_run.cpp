@@ -1,9 +1,15 @@
 // loce run JOB: every stage of an experiment, in order, under the same world (one process,
 // mpirun or srun). Each step is the `loce` command a user could type (`--dry-run` prints them);
 // finished steps whose inputs and config are unchanged are skipped; an interrupted training
-// stage resumes from its checkpoint (every training step runs with --resume).
+// stage resumes from its checkpoint (every training step runs with --resume), and one that must
+// train again (its config or inputs changed, or --force) first has its old run folder moved
+// aside. SIGUSR2/SIGTERM: a training step checkpoints and exits 75; any other step runs to its
+// end (it has no checkpoint to resume from); then the runner exits 75 without starting another.
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+
+#include <torch/torch.h>
 
 #include "app/cli.h"
 #include "app/command.h"
@@ -26,22 +32,49 @@ struct RunOptions {
   bool dry_run = false, list = false, force = false;
 };
 
-// Runs one step in this process, as if its command line had been typed.
+// Runs one step in this process, as if its command line had been typed after the global
+// options given to `loce run` itself (--log-level, --threads, --device...), which override the
+// step's config as they would there. Not part of the step's hash: they do not change results.
 int run_step(const Step& step, const Context& outer) {
+  std::vector<std::string> args = outer.command_line_globals;
+  args.insert(args.end(), step.args.begin(), step.args.end());
   Cli cli;
   try {
-    cli.parse(step.args);
+    cli.parse(args);
   } catch (const CLI::ConfigError& e) {
     bad_input("step ", step.key, ": ", cli.describe(e));
   } catch (const CLI::ParseError& e) {
-    bad_input("step ", step.key, ": ", e.what(), " (command: ", quote_command(step.args), ")");
+    bad_input("step ", step.key, ": ", e.what(), " (command: ", quote_command(args), ")");
   }
   Context ctx = outer;
   ctx.global = cli.global();
+  ctx.device = dist::resolve_device(ctx.global.device, ctx.world);
   apply_global_options(ctx.global, ctx.world);
   int rc = cli.run_selected(ctx);
   apply_global_options(outer.global, outer.world);
+  dist::resolve_device(outer.global.device, outer.world);
   return rc;
+}
+
+// Moves a training step's earlier run folder to RUN_DIR.replaced-<time> (kept, not deleted:
+// it may be the only copy of a long training run). Returns the new name.
+std::string set_aside(const std::string& run_dir) {
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  std::string aside = run_dir + ".replaced-" + stamp;
+  for (int i = 2; fs::exists(aside); ++i) aside = run_dir + ".replaced-" + stamp + "-" + std::to_string(i);
+  std::error_code ec;
+  fs::rename(run_dir, aside, ec);
+  if (ec) fail("cannot move ", run_dir, " aside to ", aside, ": ", ec.message());
+  return aside;
+}
+
+// Whether any rank got SIGUSR2/SIGTERM: all ranks stop together.
+bool stop_agreed(dist::Communicator& comm) {
+  at::Tensor stop = at::full({1}, int64_t(train::stop_requested()), at::kLong);
+  comm.all_reduce(stop, dist::ReduceOp::Max);
+  return stop.item<int64_t>() != 0;
 }
 
 int run_job(const RunOptions& o, const Context& ctx) {
@@ -93,12 +126,30 @@ int run_job(const RunOptions& o, const Context& ctx) {
 
   log::info("run: job ", job.path, ", ", plan.size(), " step(s), folder ", out, ", ",
             ctx.world.size, " rank(s)");
+  train::install_stop_handlers();
   Timer total;
   int index = 0, ran = 0, skipped = 0;
   for (const auto& step : plan) {
     ++index;
+    if (stop_agreed(*comm)) {
+      log::info("run: stop signal: exiting for requeue before ", step.key, " (", plan.size() - index + 1,
+                " step(s) left; `loce run` again continues)");
+      return train::kExitRequeue;
+    }
     std::string hash = step_hash(step);
     std::string decision = root && !o.force && manifest->is_done(step, hash) ? "skip" : "run";
+    if (root && decision == "run") {
+      // --force retrains finished runs; an unfinished one of the same config and inputs still
+      // resumes (the same result: resuming is exact), so a requeued `run --force` keeps going.
+      const bool recorded = manifest->entries().count(step.key) > 0;
+      if (!step.run_dir.empty() && fs::exists(step.run_dir) &&
+          (!manifest->can_resume(step, hash) || (o.force && !recorded))) {
+        const std::string aside = set_aside(step.run_dir);
+        log::info("run: ", step.key, ": its earlier run (finished, or trained from another config or ",
+                  "other inputs) is now ", aside, "; training from step 0");
+      }
+      manifest->record(step, "running", hash, 0);  // a job killed outright leaves this line
+    }
     comm->broadcast_bytes(decision, 0);
     if (decision == "skip") {
       log::info("run: [", index, "/", plan.size(), "] ", step.key, ": done earlier, unchanged; skipped");
@@ -142,7 +193,9 @@ const CommandRegistration register_run("run", [](CLI::App& cli) -> RunFn {
                   "Only the N-th (resolution, method, seed) combination (job arrays; see --list)");
   sub->add_flag("--dry-run", o->dry_run, "Print the plan (with done/todo) and exit");
   sub->add_flag("--list", o->list, "Print the numbered combinations and exit");
-  sub->add_flag("--force", o->force, "Run every step even if the manifest says it is done");
+  sub->add_flag("--force", o->force,
+                "Run every step even if the manifest says it is done (finished training runs are "
+                "moved aside and trained again; unfinished ones resume)");
   return [o](const Context& ctx) { return run_job(*o, ctx); };
 });
 

@@ -75,6 +75,7 @@ struct GlobalOptions {
 // What a subcommand's run function gets once the world is up.
 struct Context {
   GlobalOptions global;
+  std::vector<std::string> command_line_globals;  // Cli::command_line_globals() of main's parse
   dist::WorldInfo world;
   c10::Device device{c10::kCPU};
 };

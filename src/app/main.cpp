@@ -15,7 +15,7 @@ using namespace loce;
 int main(int argc, char** argv) {
   app::Cli cli;
   try {
-    cli.app().parse(argc, argv);
+    cli.parse(argc, argv);
   } catch (const CLI::ConfigError& e) {
     // Every rank parses the same command line: rank 0 speaks for all.
     if (dist::launcher_rank() == 0) log::error(cli.describe(e));
@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
 
   app::Context ctx;
   ctx.global = cli.global();
+  ctx.command_line_globals = cli.command_line_globals();
   int rc = 1;
   try {
     log::set_level(log::parse_level(ctx.global.log_level));

@@ -131,6 +131,12 @@ bool Manifest::is_done(const Step& step, const std::string& hash) const {
   return true;
 }
 
+bool Manifest::can_resume(const Step& step, const std::string& hash) const {
+  auto it = entries_.find(step.key);
+  if (it == entries_.end()) return true;
+  return it->second.status != "done" && it->second.hash == hash;
+}
+
 void Manifest::record(const Step& step, const std::string& status, const std::string& hash,
                       double seconds) {
   if (!entries_.count(step.key)) order_.push_back(step.key);
@@ -156,7 +162,9 @@ void Manifest::save() const {
 
 RunLock::RunLock(const std::string& lock_path) : path_(lock_path) {
   ensure_parent_dir(path_);
-  const std::string me = hostname() + " " + std::to_string(getpid());
+  const char* job_env = std::getenv("SLURM_JOB_ID");
+  const std::string my_job = job_env && *job_env ? job_env : "-";
+  const std::string me = hostname() + " " + std::to_string(getpid()) + " " + my_job;
   for (int attempt = 0; attempt < 2; ++attempt) {
     int fd = ::open(path_.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
     if (fd >= 0) {
@@ -169,14 +177,21 @@ RunLock::RunLock(const std::string& lock_path) : path_(lock_path) {
     }
     if (errno != EEXIST) bad_input(path_, ": cannot create the lock file (", std::strerror(errno), ")");
     std::ifstream in(path_);
-    std::string host;
+    std::string host, job;
     long pid = 0;
-    in >> host >> pid;
-    bool alive = host != hostname() || (pid > 0 && (kill(pid_t(pid), 0) == 0 || errno == EPERM));
+    in >> host >> pid >> job;
+    // A SLURM job requeued (after preemption or a node failure) keeps its job id and starts
+    // only once its previous run has ended, on whichever node: that run's lock is stale. On
+    // another host nothing else can tell a live holder from a dead one.
+    const bool same_job = my_job != "-" && job == my_job;
+    const bool alive =
+        !same_job && (host != hostname() || (pid > 0 && (kill(pid_t(pid), 0) == 0 || errno == EPERM)));
     if (alive)
-      bad_input("run folder ", fs::path(path_).parent_path().string(), " is in use by pid ", pid, " on ", host, " (", path_,
+      bad_input("run folder ", fs::path(path_).parent_path().string(), " is in use by pid ", pid, " on ", host,
+                job.empty() || job == "-" ? "" : " (SLURM job " + job + ")", " (", path_,
                 "); wait for it, or remove the lock if that job is gone");
-    log::warn("taking over the stale lock ", path_, " of pid ", pid, " (no longer running)");
+    log::warn("taking over the stale lock ", path_, " of pid ", pid, " on ", host,
+              same_job ? " (an earlier run of this SLURM job)" : " (no longer running)");
     fs::remove(path_);
   }
   fail(path_, ": could not take the lock");

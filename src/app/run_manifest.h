@@ -1,9 +1,9 @@
 #pragma once
 // The run folder's record of what ran: OUT/manifest.tsv, one line per step
-//   key  status(done|failed|interrupted)  hash  seconds  finished_at  outputs(;-separated)
+//   key  status(running|done|failed|interrupted)  hash  seconds  finished_at  outputs(;-separated)
 // A step whose line says done, whose hash (its command line, config files and input files'
 // sizes and times) is unchanged and whose outputs exist is skipped on the next `loce run`.
-// Written by rank 0 only, atomically, after every step.
+// Written by rank 0 only, atomically, before every step ("running") and after it.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -26,6 +26,12 @@ class Manifest {
  public:
   explicit Manifest(std::string path);
   bool is_done(const Step& step, const std::string& hash) const;
+  // Whether a training step that runs may continue the checkpoints in its run folder: only
+  // its own unfinished run (interrupted, failed, or "running" when the job was killed) with
+  // the same hash. A finished run, or one from another config or other inputs, must not be
+  // continued: resuming it at its last step would keep the old model. With no line for the
+  // step (a manifest removed by hand) the trainer's own config check decides.
+  bool can_resume(const Step& step, const std::string& hash) const;
   void record(const Step& step, const std::string& status, const std::string& hash, double seconds);
   const std::map<std::string, ManifestEntry>& entries() const { return entries_; }
 

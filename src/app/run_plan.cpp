@@ -100,12 +100,12 @@ std::vector<Step> make_plan(const Job& job, const std::string& out_dir, const Pl
       plan.push_back({"pretrain/" + tag, "pretrain", c.method,
                       with_config(job, "pretrain", c.seed,
                                   {"pretrain", "--method", c.method, "--data", cache, "--out", pre, "--resume"}),
-                      {cache}, {pre + "/train.h5"}});
+                      {cache}, {pre + "/train.h5"}, pre});
     if (wanted("finetune"))
       plan.push_back({"finetune/" + tag, "finetune", c.method,
                       with_config(job, "finetune", c.seed,
                                   {"finetune", "--encoder", pre, "--data", cache, "--out", fin, "--resume"}),
-                      {cache, pre + "/train.h5"}, {fin + "/train.h5"}});
+                      {cache, pre + "/train.h5"}, {fin + "/train.h5"}, fin});
     if (wanted("evaluate"))
       plan.push_back({"evaluate/" + tag, "evaluate", c.method,
                       with_config(job, "evaluate", c.seed,
@@ -132,6 +132,7 @@ std::vector<Step> make_plan(const Job& job, const std::string& out_dir, const Pl
             std::string combo = (out / r.tag() / (c.method + "-s" + std::to_string(seed))).string();
             runs.push_back(combo);
             inputs.push_back(combo + "/analysis.h5");
+            inputs.push_back(combo + "/finetune/eval.json");  // the mIoU and pixel accuracy rows
           }
         if (runs.empty()) continue;
         std::string report_dir = (out / r.tag() / ("report-s" + std::to_string(seed))).string();

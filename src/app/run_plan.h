@@ -23,6 +23,7 @@ struct Step {
   std::vector<std::string> args;     // command line after `loce`
   std::vector<std::string> inputs;   // files/folders whose change invalidates the step
   std::vector<std::string> outputs;  // must exist for the step to count as done
+  std::string run_dir{};  // training steps: the run folder whose checkpoints --resume continues
 };
 
 struct PlanFilter {

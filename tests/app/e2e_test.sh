@@ -39,6 +39,29 @@ PY
 "$LOCE" run "$SRC/jobs/ci.toml" --out "$OUT" > "$OUT/second.log" 2>&1
 grep -q " 0 step(s) run" "$OUT/second.log" || { cat "$OUT/second.log"; exit 1; }
 
+# --force trains again: the finished dae runs are moved aside and trained from step 0 (resuming
+# their last checkpoint would keep the old model under a step that says it ran).
+"$LOCE" run "$SRC/jobs/ci.toml" --out "$OUT" --only dae --from pretrain --until evaluate --force \
+  > "$OUT/force.log" 2>&1 || { cat "$OUT/force.log"; exit 1; }
+if grep -q "resuming" "$OUT/force.log"; then cat "$OUT/force.log"; echo "a finished run was resumed"; exit 1; fi
+test "$(grep -c "training from step 0" "$OUT/force.log")" -eq 2 || { cat "$OUT/force.log"; exit 1; }
+ls -d "$OUT"/32x64/dae-s0/pretrain.replaced-* "$OUT"/32x64/dae-s0/finetune.replaced-* > /dev/null
+# The report reads the new eval.json: it is due again.
+"$LOCE" run "$SRC/jobs/ci.toml" --out "$OUT" --dry-run | grep -q "\[todo\] report/" \
+  || { echo "the report does not depend on eval.json"; exit 1; }
+
+# SIGUSR2 outside a training loop (SLURM's warning before a time limit): the step in progress
+# ends, the runner exits 75 for a requeue, and running again completes the job.
+"$LOCE" run "$SRC/jobs/ci.toml" --out "$OUT/sig" --only baseline > "$OUT/sig1.log" 2>&1 &
+pid=$!
+for _ in $(seq 300); do [ -f "$OUT/sig/manifest.tsv" ] && break; sleep 0.1; done
+kill -USR2 $pid
+rc=0; wait $pid || rc=$?
+[ "$rc" -eq 75 ] || { cat "$OUT/sig1.log"; echo "loce run ended with $rc after SIGUSR2, not 75"; exit 1; }
+grep -q "exiting for requeue" "$OUT/sig1.log" || { cat "$OUT/sig1.log"; exit 1; }
+"$LOCE" run "$SRC/jobs/ci.toml" --out "$OUT/sig" --only baseline > "$OUT/sig2.log" 2>&1 \
+  || { cat "$OUT/sig2.log"; exit 1; }
+
 # A second job writing into the same folder at once is refused (the lock names the holder).
 echo "$(hostname) 1" > "$OUT/.lock"
 if "$LOCE" run "$SRC/jobs/ci.toml" --out "$OUT" > "$OUT/locked.log" 2>&1; then

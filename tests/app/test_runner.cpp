@@ -311,6 +311,26 @@ TEST(Manifest, ADoneStepIsSkippedUntilItsInputsConfigOrOutputsChange) {
   }
 }
 
+// A training step continues only its own unfinished run: resuming a finished checkpoint (or one
+// trained from other inputs) would keep the old model under a step that says it ran.
+TEST(Manifest, ATrainingStepResumesOnlyItsOwnUnfinishedRun) {
+  const std::string dir = test::temp_dir("manifest");
+  const std::string input = dir + "/pretrain.h5", path = dir + "/manifest.tsv";
+  std::ofstream(input) << "encoder v1";
+  Step s{"finetune/64x128/dae/s0", "finetune", "dae", {"finetune", "--encoder", input, "--resume"},
+         {input}, {dir + "/finetune/train.h5"}, dir + "/finetune"};
+  EXPECT_TRUE(Manifest(path).can_resume(s, step_hash(s))) << "no line: the trainer decides";
+  for (const char* status : {"running", "interrupted", "failed"}) {
+    Manifest(path).record(s, status, step_hash(s), 1.0);
+    EXPECT_TRUE(Manifest(path).can_resume(s, step_hash(s))) << status;
+  }
+  Manifest(path).record(s, "done", step_hash(s), 1.0);
+  EXPECT_FALSE(Manifest(path).can_resume(s, step_hash(s))) << "finished";
+  Manifest(path).record(s, "interrupted", step_hash(s), 1.0);
+  std::ofstream(input) << "encoder v2, retrained";
+  EXPECT_FALSE(Manifest(path).can_resume(s, step_hash(s))) << "its input changed meanwhile";
+}
+
 TEST(Manifest, KeepsEveryStepInOrderAndIgnoresDamagedLines) {
   const std::string dir = test::temp_dir("manifest");
   const std::string path = dir + "/manifest.tsv";
@@ -361,6 +381,29 @@ TEST(RunLock, OneHolderAtATimeAndStaleLocksAreTakenOver) {
   // A holder on another host cannot be checked from here: refused.
   std::ofstream(path) << "elsewhere.example 4242\n";
   EXPECT_NE(error().find("in use by pid 4242 on elsewhere.example"), std::string::npos);
+
+  // Unless it is an earlier run of this very SLURM job (requeued after a node failure: same job
+  // id, another node); another job's lock is still refused, naming the job.
+  {
+    const char* saved = std::getenv("SLURM_JOB_ID");
+    const std::string saved_value = saved ? saved : "";
+    setenv("SLURM_JOB_ID", "777", 1);
+    std::ofstream(path) << "elsewhere.example 4242 778\n";
+    EXPECT_NE(error().find("in use by pid 4242 on elsewhere.example (SLURM job 778)"),
+              std::string::npos) << error();
+    std::ofstream(path) << "elsewhere.example 4242 777\n";
+    {
+      RunLock lock(path);
+      std::ifstream in(path);
+      std::string host, job;
+      long pid = 0;
+      in >> host >> pid >> job;
+      EXPECT_EQ(host, hostname());
+      EXPECT_EQ(job, "777");
+    }
+    if (saved) setenv("SLURM_JOB_ID", saved_value.c_str(), 1);
+    else unsetenv("SLURM_JOB_ID");
+  }
 
   // A dead process's lock on this host is taken over.
   pid_t child = fork();
