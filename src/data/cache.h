@@ -18,7 +18,9 @@
 namespace loce::data {
 
 constexpr const char* kCacheFormat = "loce-cityscapes-cache";
-constexpr int64_t kCacheFormatVersion = 1;
+// 2: labels shrunk by sampling each cell's centre (version 1 took its top-left pixel, off the
+// image); a version-1 cache is refused with a request to prepare it again.
+constexpr int64_t kCacheFormatVersion = 2;
 
 struct Batch {
   at::Tensor images;  // uint8 [B, 3, H, W]
