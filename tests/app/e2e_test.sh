@@ -62,6 +62,11 @@ grep -q "exiting for requeue" "$OUT/sig1.log" || { cat "$OUT/sig1.log"; exit 1; 
 "$LOCE" run "$SRC/jobs/ci.toml" --out "$OUT/sig" --only baseline > "$OUT/sig2.log" 2>&1 \
   || { cat "$OUT/sig2.log"; exit 1; }
 
+# Global options given to `loce run` reach its steps, over their config (ci.toml says warn).
+"$LOCE" --log-level info run "$SRC/jobs/ci.toml" --out "$OUT/sig" --only baseline --from analyze \
+  --until analyze --force > "$OUT/globals.log" 2>&1 || { cat "$OUT/globals.log"; exit 1; }
+grep -q "GMM: " "$OUT/globals.log" || { cat "$OUT/globals.log"; echo "--log-level did not reach the step"; exit 1; }
+
 # A second job writing into the same folder at once is refused (the lock names the holder).
 echo "$(hostname) 1" > "$OUT/.lock"
 if "$LOCE" run "$SRC/jobs/ci.toml" --out "$OUT" > "$OUT/locked.log" 2>&1; then
