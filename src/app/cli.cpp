@@ -41,7 +41,7 @@ Cli::Cli()
   cli.allow_config_extras(false);  // an unknown key in the config file is an error
   cli.add_option("--seed", g.seed, "Base seed (each rank derives its own streams)")
       ->check(seed_value());
-  cli.add_option("--threads", g.threads, "Intra-op threads per rank (0: cores / ranks per node)");
+  cli.add_option("--threads", g.threads, "Intra-op threads per rank (0: cores / ranks per node, within the CPUs this rank may use)");
   cli.add_option("--device", g.device, "cpu | cuda | auto")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   cli.add_option("--log-level", g.log_level, "debug | info | warn | error | quiet")

@@ -4,7 +4,10 @@
 // with statistics of the whole global batch (SyncBatchNorm there), their cross-correlation is
 // summed over ranks, and
 //     L = sum_i (1 - c_ii)^2 + lambda * sum_{i != j} c_ij^2.
-// N ranks with batch b give exactly the loss of one rank with batch N*b.
+// Given the projections, N ranks with batch b give exactly the loss of one rank with batch N*b.
+// The network before it is not synchronised: the projector's hidden BatchNorm layers (and the
+// U-Net's) normalise over each rank's own batch, as DESIGN.md chose (the official code converts
+// every BatchNorm to SyncBatchNorm), so runs on different rank counts differ slightly there.
 //
 // Gradients: the all-reduces are differentiable (their backward all-reduces the incoming
 // gradient, as torch.distributed.nn.all_reduce). Every rank holds the same loss, so each rank's

@@ -26,6 +26,7 @@
 #include "data/sampler.h"
 #include "dist/data_parallel.h"
 #include "dist/object_io.h"
+#include "dist/watchdog.h"
 #include "dist/world.h"
 #include "train/autocast.h"
 #include "train/checkpoint.h"
@@ -256,9 +257,19 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   double loss_sum = 0;
   int64_t logged_steps = 0;
   // The pending values on the host, [steps, 1 + metrics]; throws at a non-finite loss.
+  // NCCL calls only queue work on the GPU: a collective that never completes (a peer gone, a
+  // network fault) shows as the host waiting here or in capture() forever. The collective
+  // timeout bounds these waits as it bounds every MPI call (LOCE_COLLECTIVE_TIMEOUT).
+  const bool queued_collectives = device.is_cuda() && world.size > 1;
+  auto watch_host_wait = [&](const char* what) {
+    return dist::WatchdogScope(
+        cat("the GPU's queued work (", what, ", step ", st.step, "; an NCCL collective that never completes?)"),
+        queued_collectives ? dist::collective_settings().timeout_seconds : 0.0);
+  };
   auto checked = [&]() {
     std::vector<at::Tensor> all;
     for (const auto& p : pending) all.push_back(p.scalars);
+    const auto watch = watch_host_wait("reading the losses");
     const at::Tensor values = at::stack(all).cpu();
     const auto v = values.accessor<double, 2>();
     for (size_t i = 0; i < pending.size(); ++i) {
@@ -301,6 +312,7 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
     drain();  // a non-finite loss is reported as such, at its step
     std::vector<at::Tensor> finite;
     for (const auto& p : params) finite.push_back(torch::isfinite(p).all());
+    const auto watch = watch_host_wait("checking the weights");
     if (!finite.empty() && !torch::stack(finite).all().item<bool>())  // one read for all
       fail("non-finite weights after step ", st.step, " of the ", cfg.method,
            " run (the last update diverged; lower --lr or set --clip-grad-norm); stopped "
