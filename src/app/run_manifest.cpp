@@ -71,16 +71,49 @@ void stamp(uint64_t& h, const fs::path& p) {
 
 namespace {
 
+// The subcommand a step runs: the first argument after the global --config and --seed.
+std::string subcommand_of(const Step& step) {
+  for (size_t i = 0; i < step.args.size(); ++i) {
+    if (step.args[i] == "--config" || step.args[i] == "--seed") ++i;
+    else return step.args[i];
+  }
+  return "";
+}
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+// The lines of a config file that decide a step's result: its top-level keys (global options,
+// except log-level and threads, which change only how it runs) and the section of the step's
+// own subcommand. An edit anywhere else (another stage's section, a comment) leaves the step
+// alone: tuning [analyze] must not retrain the encoders.
+std::string relevant_config(const std::string& path, const std::string& subcommand) {
+  std::ifstream in(path);
+  std::string line, section, out;
+  while (std::getline(in, line)) {
+    const std::string t = trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    if (t[0] == '[') {
+      section = trim(t.substr(1, t.find(']') - 1));
+      continue;
+    }
+    const std::string key = trim(t.substr(0, t.find('=')));
+    const bool global = section.empty() && key != "log-level" && key != "threads";
+    if (global || section == subcommand || section.rfind(subcommand + ".", 0) == 0)
+      out += "[" + section + "]" + t + "\n";
+  }
+  return out;
+}
+
 uint64_t hash_config(const Step& step) {
   uint64_t h = 0xcbf29ce484222325ULL;
+  const std::string subcommand = subcommand_of(step);
   for (size_t i = 0; i < step.args.size(); ++i) {
     h = fnv1a(h, step.args[i] + "\x1f");
-    if (step.args[i] == "--config" && i + 1 < step.args.size()) {
-      std::ifstream in(step.args[i + 1]);
-      std::stringstream content;
-      content << in.rdbuf();
-      h = fnv1a(h, content.str());
-    }
+    if (step.args[i] == "--config" && i + 1 < step.args.size())
+      h = fnv1a(h, relevant_config(step.args[i + 1], subcommand));
   }
   return h;
 }

@@ -42,7 +42,8 @@ class Manifest {
   std::vector<std::string> order_;
 };
 
-// Hash of a step's command line and the content of the config files it names.
+// Hash of a step's command line and of what decides its result in the config files it names:
+// their top-level keys (not log-level or threads) and the section of the step's subcommand.
 std::string config_hash(const Step& step);
 // Hash of everything a step depends on: its config hash, and the size and modification time of
 // its inputs.

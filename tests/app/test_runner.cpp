@@ -299,6 +299,19 @@ TEST(Manifest, ADoneStepIsSkippedUntilItsInputsConfigOrOutputsChange) {
   EXPECT_NE(config_hash(s), config_before);
   EXPECT_FALSE(Manifest(path).is_done(s, step_hash(s)));
 
+  // Only what decides this step's result counts: its own section and the top-level keys, not
+  // another stage's section, comments, or how it runs (log-level, threads).
+  std::ofstream(config) << "seed = 2\n[embed]\niterations = 50\n[analyze]\ngrid = 20\n";
+  const std::string base = config_hash(s);
+  std::ofstream(config) << "# tuned\nseed = 2\nlog-level = \"debug\"\nthreads = 4\n"
+                        << "[embed]\niterations = 50\n\n[analyze]\ngrid = 21\n";
+  EXPECT_EQ(config_hash(s), base);
+  std::ofstream(config) << "seed = 2\n[embed]\niterations = 60\n[analyze]\ngrid = 20\n";
+  EXPECT_NE(config_hash(s), base) << "its own section";
+  std::ofstream(config) << "seed = 2\ndevice = \"cpu\"\n[embed]\niterations = 50\n[analyze]\ngrid = 20\n";
+  EXPECT_NE(config_hash(s), base) << "a global option that changes results";
+  std::ofstream(config) << "seed = 2\n";
+
   // Same hash, but an output is gone, or the step did not finish.
   Manifest(path).record(s, "done", step_hash(s), 1.0);
   EXPECT_TRUE(Manifest(path).is_done(s, step_hash(s)));
