@@ -53,6 +53,8 @@ std::vector<Step> make_plan(const Job& job, const std::string& out_dir, const Pl
 
   auto all = combinations(job);
   std::vector<Combination> chosen;
+  if (f.combination >= 0 && !f.only_methods.empty())
+    bad_input("--combination picks one (resolution, method, seed) already; --only cannot narrow it");
   if (f.combination >= 0) {
     if (f.combination >= int(all.size()))
       bad_input("combination ", f.combination, " out of range: the job has ", all.size(),

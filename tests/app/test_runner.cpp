@@ -259,6 +259,10 @@ TEST(Plan, BadFiltersAreErrors) {
   f.only_methods = {"barlow"};
   EXPECT_NE(error(f).find("has no method 'barlow'"), std::string::npos);
   f = {};
+  f.only_methods = {"dae"};
+  f.combination = 0;
+  EXPECT_NE(error(f).find("--only cannot narrow it"), std::string::npos);
+  f = {};
   f.combination = 1;
   EXPECT_NE(error(f).find("combination 1 out of range: the job has 1"), std::string::npos);
 }
