@@ -51,7 +51,7 @@ models::NetworkConfig TrainConfig::network_config() const {
 }
 
 ConfigEntries TrainConfig::entries() const {
-  return {{"method", method},
+  ConfigEntries e{{"method", method},
           {"data", data},
           {"split", split},
           {"encoder_run", encoder_run},
@@ -87,6 +87,8 @@ ConfigEntries TrainConfig::entries() const {
           {"dataset_size", str(dataset_size)},
           {"image_height", str(image_height)},
           {"image_width", str(image_width)}};
+  if (!encoder_digest.empty()) e.push_back({"encoder_digest", encoder_digest});
+  return e;
 }
 
 void TrainConfig::validate() const {

@@ -18,6 +18,7 @@ struct TrainConfig {
   std::string data;            // cache file
   std::string split = "train";
   std::string encoder_run;     // fine-tuning: the pretrained run's folder
+  std::string encoder_digest;  // fine-tuning: SHA-256 of the frozen encoder's weights (set by it)
   uint64_t seed = 0;
 
   // model

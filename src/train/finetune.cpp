@@ -7,6 +7,7 @@
 #include "core/to_device.h"
 #include "data/augment.h"
 #include "data/labels.h"
+#include "train/inspect.h"
 #include "train/pretrain.h"
 #include "train/run_dir.h"
 
@@ -74,6 +75,9 @@ TrainOutcome run_finetuning(TrainConfig config, const std::string& run_dir, bool
   config.depth = pretrained.config.depth;
   config.bilinear = pretrained.config.bilinear;
   config.method = "finetune";
+  // Which encoder, by its weights (the folder's name says nothing once it was retrained): a
+  // resume onto another encoder is refused like any other changed key.
+  config.encoder_digest = state_digest(*pretrained.network->encoder);
   log::info("fine-tuning on the frozen encoder of ", pretrained.checkpoint, " (", pretrained.method,
             ", step ", pretrained.step, ")");
 

@@ -16,6 +16,13 @@ for m in barlow dae rpl baseline; do
 done
 "$@" -np 2 "$loce" --threads 1 finetune --encoder "$work/dae" --data "$work/cache.h5" \
     --out "$work/ft" --batch-size 4 --steps 6 --checkpoint-every 3
+# Resuming the fine-tuning onto another encoder is refused (its weights' digest is part of the
+# run's config), however the folder is named.
+if "$@" -np 2 "$loce" --threads 1 finetune --encoder "$work/rpl" --data "$work/cache.h5" --out "$work/ft" \
+    --batch-size 4 --steps 6 --checkpoint-every 3 --resume > "$work/err.txt" 2>&1; then
+  echo "finetune resumed onto another encoder"; exit 1
+fi
+grep -q "encoder_digest" "$work/err.txt" || { cat "$work/err.txt"; exit 1; }
 "$@" -np 2 "$loce" --threads 1 evaluate --model "$work/ft" --data "$work/cache.h5" --batch-size 4
 grep -q '"miou"' "$work/ft/eval.json"
 grep -q '"pixel_acc"' "$work/ft/eval.json"
