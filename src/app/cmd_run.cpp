@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/timer.h"
+#include "dist/on_root.h"
 #include "train/stop_signal.h"
 
 namespace fs = std::filesystem;
@@ -112,17 +113,10 @@ int run_job(const RunOptions& o, const Context& ctx) {
   std::unique_ptr<RunLock> lock;
   std::unique_ptr<Manifest> manifest;
   // Rank 0 owns the folder's lock and manifest; its decisions reach the others by broadcast.
-  std::string lock_error;
-  if (root) {
-    try {
-      lock = std::make_unique<RunLock>(lock_path);
-      manifest = std::make_unique<Manifest>(manifest_path);
-    } catch (const std::exception& e) {
-      lock_error = e.what();
-    }
-  }
-  comm->broadcast_bytes(lock_error, 0);
-  if (!lock_error.empty()) throw CollectiveInputError(lock_error);
+  dist::on_root_collectively(*comm, [&] {
+    lock = std::make_unique<RunLock>(lock_path);
+    manifest = std::make_unique<Manifest>(manifest_path);
+  });
 
   log::info("run: job ", job.path, ", ", plan.size(), " step(s), folder ", out, ", ",
             ctx.world.size, " rank(s)");

@@ -14,6 +14,7 @@
 #include "core/version.h"
 #include "data/cache.h"
 #include "data/cityscapes.h"
+#include "dist/on_root.h"
 
 namespace fs = std::filesystem;
 
@@ -71,22 +72,6 @@ void append_frame(std::string& out, const Frame& frame, int height, int width) {
   }
 }
 
-// Runs `work` on rank 0 only; an exception there is broadcast and rethrown on every rank as a
-// CollectiveInputError, so all ranks stop together and rank 0 cleans up its temporary file.
-template <class Fn>
-void on_root_collectively(dist::Communicator& comm, Fn work) {
-  std::string error;
-  if (comm.rank() == 0) {
-    try {
-      work();
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  }
-  comm.broadcast_bytes(error, 0);
-  if (!error.empty()) throw CollectiveInputError(error);
-}
-
 }  // namespace
 
 double raw_cache_bytes(int64_t n, int height, int width) {
@@ -103,7 +88,7 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
 
   // Rank 0 scans (errors there end the job through main's abort), the others receive the list.
   std::string listing;
-  on_root_collectively(comm, [&] {
+  dist::on_root_collectively(comm, [&] {
     std::vector<Frame> all;
     for (const auto& split : o.splits) {
       auto frames = scan_cityscapes(o.cityscapes, split);
@@ -116,7 +101,7 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
 
   const int64_t image_bytes = 3LL * o.height * o.width, label_bytes = int64_t(o.height) * o.width;
   const int64_t frame_bytes = image_bytes + label_bytes;
-  on_root_collectively(comm, [&] {
+  dist::on_root_collectively(comm, [&] {
     double raw = raw_cache_bytes(int64_t(frames.size()), o.height, o.width);
     std::string counts;
     for (const auto& s : o.splits) {
@@ -143,7 +128,7 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
 
   std::unique_ptr<AtomicFile> out;
   std::unique_ptr<h5::File> file;
-  on_root_collectively(comm, [&] {
+  dist::on_root_collectively(comm, [&] {
     out = std::make_unique<AtomicFile>(o.out);
     file = std::make_unique<h5::File>(h5::File::create(out->temp_path()));
   });
@@ -154,7 +139,7 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
       if (f.split == split) sf.push_back(f);
     const int64_t n = int64_t(sf.size());
     std::unique_ptr<h5::Writer> images, labels;
-    on_root_collectively(comm, [&] {
+    dist::on_root_collectively(comm, [&] {
       images = std::make_unique<h5::Writer>(*file, "/" + split + "/images", at::kByte,
                                             std::vector<int64_t>{n, 3, o.height, o.width}, 1,
                                             o.gzip_level);
@@ -170,7 +155,7 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
       for (int64_t i = my_first; i < std::min(n, my_first + per_rank); ++i)
         append_frame(mine, sf[i], o.height, o.width);
       auto parts = comm.gather_bytes(mine, 0);
-      on_root_collectively(comm, [&] {
+      dist::on_root_collectively(comm, [&] {
         int64_t row = start;
         for (const auto& part : parts) {
           for (size_t pos = 0; pos < part.size(); pos += 1 + frame_bytes, ++row) {
@@ -188,7 +173,7 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
         }
       });
     }
-    on_root_collectively(comm, [&] {
+    dist::on_root_collectively(comm, [&] {
       images->finish();
       labels->finish();
       std::vector<std::string> names, cities;
@@ -198,7 +183,7 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
     });
   }
   progress.finish();
-  on_root_collectively(comm, [&] {
+  dist::on_root_collectively(comm, [&] {
     h5::set_attr(*file, "/", "format", std::string(kCacheFormat));
     h5::set_attr(*file, "/", "format_version", kCacheFormatVersion);
     h5::set_attr(*file, "/", "height", int64_t(o.height));

@@ -8,22 +8,20 @@
 #include "core/error.h"
 #include "core/hdf5.h"
 #include "core/version.h"
+#include "dist/on_root.h"
 
 namespace loce::embedding {
 
 void check_output_path(const std::string& path, dist::Communicator& comm) {
-  std::string error;
-  if (comm.is_root()) {
+  dist::on_root_collectively(comm, [&] {
     try {
       ensure_parent_dir(path);
-      std::error_code ec;
-      if (std::filesystem::is_directory(path, ec)) bad_input(path, " is a folder");
     } catch (const std::exception& e) {
-      error = cat("LoCE output: ", e.what());
+      bad_input("LoCE output: ", e.what());
     }
-  }
-  comm.broadcast_bytes(error, 0);
-  if (!error.empty()) throw CollectiveInputError(error);
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) bad_input("LoCE output: ", path, " is a folder");
+  });
 }
 
 void write_loce_file(const std::string& path, const LoceTable& t, const LoceProvenance& p,

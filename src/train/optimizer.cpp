@@ -2,7 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <optional>
 #include <sstream>
 
 #include "core/error.h"
@@ -32,11 +31,10 @@ class TorchOptimizer : public Optimizer {
     std::istringstream is(bytes);
     // The state (moments, momentum buffers) onto the parameters' device, not back onto the
     // device that saved it (rank 0's GPU).
-    std::optional<c10::Device> device;
+    c10::optional<c10::Device> device;
     if (!optim_.param_groups().empty() && !optim_.param_groups()[0].params().empty())
       device = optim_.param_groups()[0].params()[0].device();
-    if (device) torch::load(optim_, is, *device);
-    else torch::load(optim_, is);
+    torch::load(optim_, is, device);
   }
 
  private:

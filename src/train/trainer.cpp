@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -40,13 +41,13 @@ namespace loce::train {
 
 namespace {
 
-// A damaged newest checkpoint (a node lost mid-write, a truncated copy) would make every requeue
-// of the job fail: move it aside as .bad and resume from the one before (the trainer keeps a few).
-void set_aside_unreadable(std::vector<std::string>& checkpoints) {
+// The newest of `checkpoints` that reads back, read. A damaged newest one (a node lost
+// mid-write, a truncated copy) would make every requeue of the job fail: it is moved aside as
+// .bad and dropped from the list, and the one before tried (the trainer keeps a few).
+std::optional<RunState> read_newest_readable(std::vector<std::string>& checkpoints) {
   while (!checkpoints.empty()) {
     try {
-      read_checkpoint(checkpoints.back());
-      return;
+      return read_checkpoint(checkpoints.back());
     } catch (const UnreadableCheckpoint& e) {
       const std::string bad = checkpoints.back() + ".bad";
       std::error_code ec;
@@ -56,6 +57,7 @@ void set_aside_unreadable(std::vector<std::string>& checkpoints) {
       checkpoints.pop_back();
     }
   }
+  return std::nullopt;
 }
 
 // Stream ids for derive_seed: augmentations are (seed, rank, kAugmentStream + step).
@@ -206,14 +208,15 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   // nothing to train saves at once) would otherwise refuse the run alone.
   std::vector<std::string> existing;
   if (root) existing = list_checkpoints(setup.run_dir);
-  if (root && setup.resume) set_aside_unreadable(existing);
+  std::optional<RunState> newest;  // rank 0's, read once
+  if (root && setup.resume) newest = read_newest_readable(existing);
   if (world.size > 1) dist::broadcast_object(*control, existing);
   if (!existing.empty() && !setup.resume)
     throw CollectiveInputError(cat(setup.run_dir, " already holds checkpoints (newest ",
                                    existing.back(),
                                    "): pass --resume to continue it, or choose another --out"));
   if (setup.resume && !existing.empty()) {
-    RunState saved = read_checkpoint(existing.back());
+    RunState saved = newest ? std::move(*newest) : read_checkpoint(existing.back());
     check_resumable(saved.config, st.config);
     if (saved.method != st.method)
       bad_input("cannot resume: ", existing.back(), " is a '", saved.method, "' run, not '", st.method, "'");
@@ -256,9 +259,8 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   std::vector<double> metric_sums;
   double loss_sum = 0;
   int64_t logged_steps = 0;
-  // The pending values on the host, [steps, 1 + metrics]; throws at a non-finite loss.
   // NCCL calls only queue work on the GPU: a collective that never completes (a peer gone, a
-  // network fault) shows as the host waiting here or in capture() forever. The collective
+  // network fault) shows as the host waiting in checked() or capture() forever. The collective
   // timeout bounds these waits as it bounds every MPI call (LOCE_COLLECTIVE_TIMEOUT).
   const bool queued_collectives = device.is_cuda() && world.size > 1;
   auto watch_host_wait = [&](const char* what) {
@@ -266,6 +268,7 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
         cat("the GPU's queued work (", what, ", step ", st.step, "; an NCCL collective that never completes?)"),
         queued_collectives ? dist::collective_settings().timeout_seconds : 0.0);
   };
+  // The pending values on the host, [steps, 1 + metrics]; throws at a non-finite loss.
   auto checked = [&]() {
     std::vector<at::Tensor> all;
     for (const auto& p : pending) all.push_back(p.scalars);
