@@ -2,6 +2,7 @@
 
 #ifdef LOCE_HAVE_NCCL
 #include "core/error.h"
+#include "dist/watchdog.h"
 
 namespace loce::dist {
 
@@ -67,11 +68,24 @@ void NcclComm::init(const ncclUniqueId& id) {
   nccl_check(ncclCommInitRank(&comm_, size_, id, rank_), "ncclCommInitRank");
   cuda_check(cudaStreamCreateWithFlags(&side_stream_, cudaStreamNonBlocking), "cudaStreamCreate");
   cuda_check(cudaMalloc(&scratch_, sizeof(float)), "cudaMalloc");
+  // A peer that died or a network fault shows only as NCCL's asynchronous error, while our
+  // kernels spin on the GPU and the host waits (at best until the collective timeout): the
+  // watchdog polls it and ends the job with NCCL's own explanation.
+  error_poll_ = Watchdog::poll([comm = comm_, rank = rank_, size = size_]() -> std::string {
+    ncclResult_t state = ncclSuccess;
+    if (ncclCommGetAsyncError(comm, &state) != ncclSuccess || state == ncclSuccess ||
+        state == ncclInProgress)
+      return "";
+    return "nccl: asynchronous error in the communicator (rank " + std::to_string(rank) +
+           " of " + std::to_string(size) + "): " + ncclGetErrorString(state) + " (" +
+           ncclGetLastError(comm) + ")";
+  });
 }
 
 NcclComm::~NcclComm() {
   // No throwing here: a failed teardown at exit must not hide the error that caused it.
   // The communicator first: its pending work may still use the stream and the scratch word.
+  Watchdog::unpoll(error_poll_);  // before the communicator it polls goes
   if (comm_) ncclCommDestroy(comm_);
   if (side_stream_) cudaStreamDestroy(side_stream_);
   if (scratch_) cudaFree(scratch_);

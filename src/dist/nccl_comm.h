@@ -14,6 +14,7 @@
 #include <c10/core/ScalarType.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "dist/communicator.h"
@@ -63,6 +64,7 @@ class NcclComm {
   int rank_ = 0, size_ = 1, device_ = 0;
   cudaStream_t side_stream_ = nullptr;
   void* scratch_ = nullptr;  // one float for barrier()
+  uint64_t error_poll_ = 0;  // Watchdog::poll token
 };
 
 // `waiter` will not run past this point until the work enqueued on `producer` so far is done.

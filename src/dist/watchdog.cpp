@@ -24,6 +24,7 @@ struct State {
   std::mutex mutex;
   std::condition_variable wake;
   std::map<uint64_t, Armed> armed;
+  std::map<uint64_t, std::function<std::string()>> polled;
   uint64_t next_token = 1;
   std::thread thread;
   bool stop = false;
@@ -34,6 +35,13 @@ State& state() {
   return *s;
 }
 
+// Printed directly: the logger's mutex may be held by the stuck thread.
+[[noreturn]] void end_job(const std::string& message) {
+  std::fprintf(stderr, "[r%d] error: %s; ending the job\n", world().rank, message.c_str());
+  std::fflush(stderr);
+  abort_world(1);
+}
+
 void watch() {
   State& s = state();
   std::unique_lock<std::mutex> lock(s.mutex);
@@ -42,19 +50,27 @@ void watch() {
     auto next = now + std::chrono::seconds(1);
     for (auto& [token, a] : s.armed) {
       if (a.deadline <= now) {
-        // Printed directly: the logger's mutex may be held by the stuck thread.
-        std::fprintf(stderr,
-                     "[r%d] error: %s did not complete within %.0f s (a rank is missing, stuck "
-                     "or dead; set LOCE_COLLECTIVE_TIMEOUT to change the limit); ending the "
-                     "job\n",
-                     world().rank, a.what.c_str(), a.timeout);
-        std::fflush(stderr);
-        abort_world(1);
+        char limit[64];
+        std::snprintf(limit, sizeof limit, "%.0f s", a.timeout);
+        end_job(a.what + " did not complete within " + limit +
+                " (a rank is missing, stuck or dead; set LOCE_COLLECTIVE_TIMEOUT to change the "
+                "limit)");
       }
       if (a.deadline < next) next = a.deadline;
     }
+    for (auto& [token, error] : s.polled) {
+      const std::string message = error();
+      if (!message.empty()) end_job(message);
+    }
     s.wake.wait_until(lock, next);
   }
+}
+
+// The thread starts with the first deadline or poll (and again after shutdown).
+void start_locked(State& s) {
+  if (s.thread.joinable()) return;
+  s.stop = false;
+  s.thread = std::thread(watch);
 }
 
 }  // namespace
@@ -63,10 +79,7 @@ uint64_t Watchdog::arm(const std::string& what, double timeout_seconds) {
   if (timeout_seconds <= 0) return 0;
   State& s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  if (!s.thread.joinable()) {
-    s.stop = false;
-    s.thread = std::thread(watch);
-  }
+  start_locked(s);
   uint64_t token = s.next_token++;
   auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(timeout_seconds));
@@ -82,6 +95,21 @@ void Watchdog::disarm(uint64_t token) {
   s.armed.erase(token);
 }
 
+uint64_t Watchdog::poll(std::function<std::string()> error) {
+  State& s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  start_locked(s);
+  const uint64_t token = s.next_token++;
+  s.polled[token] = std::move(error);
+  return token;
+}
+
+void Watchdog::unpoll(uint64_t token) {
+  State& s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);  // waits for a poll in progress
+  s.polled.erase(token);
+}
+
 void Watchdog::shutdown() {
   State& s = state();
   std::thread t;
@@ -89,6 +117,7 @@ void Watchdog::shutdown() {
     std::lock_guard<std::mutex> lock(s.mutex);
     s.stop = true;
     s.armed.clear();
+    s.polled.clear();
     s.wake.notify_all();
     t = std::move(s.thread);
   }

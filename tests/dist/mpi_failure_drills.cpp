@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "dist/watchdog.h"
 #include "dist/world.h"
 
 using namespace loce;
@@ -55,4 +56,24 @@ TEST(FailureDrill, StuckRankTripsTheWatchdog) {
   if (comm->rank() == comm->size() - 1) std::this_thread::sleep_for(std::chrono::seconds(120));
   comm->all_reduce(t);
   ADD_FAILURE() << "the job survived a stuck rank";
+}
+
+// An error reported asynchronously (as NCCL reports a broken peer while its kernels spin) on the
+// last rank, which then never returns from its "collective": the watchdog's poll must end the
+// job long before the collective timeout would.
+TEST(FailureDrill, AsyncErrorEndsTheJob) {
+  if (!drill("async")) GTEST_SKIP() << "set LOCE_DIST_DRILL=async to run (it ends the job)";
+  CollectiveSettings s = collective_settings();
+  s.timeout_seconds = 600;
+  set_collective_settings(s);
+  auto comm = cpu_communicator();
+  at::Tensor t = torch::ones({16});
+  comm->all_reduce(t);
+  if (comm->rank() == comm->size() - 1) {
+    const int r = comm->rank();
+    Watchdog::poll([r] { return cat("injected asynchronous error on rank ", r); });
+    std::this_thread::sleep_for(std::chrono::seconds(120));
+  }
+  comm->all_reduce(t);
+  ADD_FAILURE() << "the job survived an asynchronous error";
 }

@@ -15,7 +15,14 @@ add_test(NAME dist.mpi_stuck_rank_watchdog_np3
          COMMAND /usr/bin/python3 ${_dist_drill} --within 30 --expect "did not complete within 3 s" --
                  ${LOCE_MPIRUN} -np 3 $<TARGET_FILE:test_dist_mpi>
                  --gtest_filter=FailureDrill.StuckRankTripsTheWatchdog)
+add_test(NAME dist.mpi_async_error_np3
+         COMMAND /usr/bin/python3 ${_dist_drill} --within 30
+                 --expect "injected asynchronous error on rank 2; ending the job" --
+                 ${LOCE_MPIRUN} -np 3 $<TARGET_FILE:test_dist_mpi>
+                 --gtest_filter=FailureDrill.AsyncErrorEndsTheJob)
 set_tests_properties(dist.mpi_rank_throws_np3 PROPERTIES
                      ENVIRONMENT "${LOCE_TEST_ENV};LOCE_DIST_DRILL=throw" TIMEOUT 120 PROCESSORS 3 LABELS mpi)
 set_tests_properties(dist.mpi_stuck_rank_watchdog_np3 PROPERTIES
                      ENVIRONMENT "${LOCE_TEST_ENV};LOCE_DIST_DRILL=hang" TIMEOUT 120 PROCESSORS 3 LABELS mpi)
+set_tests_properties(dist.mpi_async_error_np3 PROPERTIES
+                     ENVIRONMENT "${LOCE_TEST_ENV};LOCE_DIST_DRILL=async" TIMEOUT 120 PROCESSORS 3 LABELS mpi)
