@@ -4,6 +4,8 @@
 # shell; the trap forwards USR2 to the job step (srun), the trainer checkpoints at its next
 # step and exits with code 75, and the script requeues itself; the restarted job
 # (SLURM_RESTART_COUNT > 0) resumes from the checkpoint. USR1 is never used: NCCL owns it.
+# SIGTERM (scancel, or the allocation's end) is forwarded too, so training still checkpoints,
+# but the job is not requeued: a cancelled job stays cancelled; submit it again to continue.
 LOCE_ROOT=${LOCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 LOCE=${LOCE:-$LOCE_ROOT/build/loce}
 LOCE_LAUNCH=${LOCE_LAUNCH:-srun}          # srun (PMIx) | mpirun
@@ -30,9 +32,10 @@ launch() {
 run_preemptible() {
   launcher
   "${LAUNCHER[@]}" "$LOCE" "$@" &
-  local child=$! rc=0 signalled
-  # srun forwards USR2 to every task of the step, mpirun to every rank.
-  trap 'signalled=1; echo "slurm: signal received, asking loce to checkpoint"; kill -USR2 $child 2>/dev/null' USR2 TERM
+  local child=$! rc=0 signalled cancelled=0
+  # srun forwards the signal to every task of the step, mpirun to every rank.
+  trap 'signalled=1; echo "slurm: USR2 received, asking loce to checkpoint"; kill -USR2 $child 2>/dev/null' USR2
+  trap 'signalled=1; cancelled=1; echo "slurm: TERM received (cancelled or out of time), asking loce to checkpoint"; kill -USR2 $child 2>/dev/null' TERM
   # A trapped signal makes `wait` return early (status > 128) with the child still running (or
   # not yet reported): then wait again for the child's own exit status.
   while true; do
@@ -41,6 +44,10 @@ run_preemptible() {
     [ "$signalled" -eq 1 ] || break
   done
   trap - USR2 TERM
+  if [ "$rc" -eq "$EXIT_REQUEUE" ] && [ "$cancelled" -eq 1 ]; then
+    echo "slurm: loce checkpointed (exit $rc); not requeueing a cancelled job: submit it again to continue"
+    return "$rc"
+  fi
   if [ "$rc" -eq "$EXIT_REQUEUE" ]; then
     echo "slurm: loce checkpointed (exit $rc); requeueing job $SLURM_JOB_ID"
     scontrol requeue "$SLURM_JOB_ID"

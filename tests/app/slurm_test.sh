@@ -3,18 +3,22 @@
 #   1. slurm/pretrain.sbatch with 2 tasks (srun --mpi=pmix), sbatch --wait;
 #   2. slurm/ablation-array.sbatch as a 3-task job array;
 #   3. preemption: the job is signalled (USR2 to the batch shell), checkpoints, requeues itself
-#      and finishes with the same parameters (SHA-256 digest) as an uninterrupted run.
+#      and finishes with the same parameters (SHA-256 digest) as an uninterrupted run;
+#   4. a copy of slurm/ under a path with a space, and a plain scancel: the job checkpoints and
+#      stays cancelled (no requeue).
+# LOCE_ROOT is left unset: the scripts find the project from the path they were submitted as.
 # Usage: slurm_test.sh LOCE_BINARY SOURCE_DIR
 set -euo pipefail
 LOCE=$(realpath "$1"); SRC=$(realpath "$2")
 if [ "$(id -u)" -ne 0 ] || ! command -v slurmctld >/dev/null; then
   echo "skipped: needs root and the slurm packages (tools/setup.sh installs them)"; exit 77
 fi
-export LOCE LOCE_ROOT=$SRC
+export LOCE
+unset LOCE_ROOT
 WORK=$(mktemp -d /tmp/loce_slurm_test.XXXXXX)
 chmod 0711 "$WORK"   # munged (user munge) keeps its socket below it
 export SLURM_LOCAL_DIR=$WORK/slurm
-cleanup() { "$SRC/tools/slurm-local.sh" down >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+cleanup() { "$SRC/tools/slurm-local.sh" down >/dev/null 2>&1 || true; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 conf_line=$("$SRC/tools/slurm-local.sh" up)
 eval "$conf_line"
@@ -80,4 +84,24 @@ ref=$(digest run-ref); got=$(digest run-pre)
 echo "state sha256: uninterrupted $ref, preempted+resumed $got"
 [ -n "$ref" ] || { echo "no digest from loce inspect --json"; exit 1; }
 [ "$ref" = "$got" ] || { echo "the resumed run differs from the uninterrupted one"; exit 1; }
+echo "== 4. a project path with a space; scancel cancels for good"
+SPACED="$WORK/my proj"
+mkdir -p "$SPACED" && cp -r "$SRC/slurm" "$SPACED/"
+JOB_ID=$(sbatch --parsable --ntasks=1 --output=cancel.out "$SPACED/slurm/pretrain.sbatch" dae cache.h5 run-cancel "$PCFG" "${TRAIN[@]}" --log-every 1)
+for _ in $(seq 1 120); do
+  grep -q "step 1[0-9]/" cancel.out 2>/dev/null && break; sleep 0.2
+done
+grep -q "step 1[0-9]/" cancel.out || { cat cancel.out; echo "training never started"; exit 1; }
+scancel "$JOB_ID"
+for _ in $(seq 1 60); do
+  state=$(scontrol show job "$JOB_ID" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+  [ "$state" = "CANCELLED" ] && break; sleep 0.5
+done
+sleep 8   # a requeue, were there one, would show by now
+state=$(scontrol show job "$JOB_ID" | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+restarts=$(scontrol show job "$JOB_ID" | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p')
+[ "$state" = "CANCELLED" ] && [ "$restarts" = "0" ] ||
+  { cat cancel.out; echo "scancel: state $state, restarts $restarts (expected CANCELLED, 0)"; exit 1; }
+grep -q "not requeueing" cancel.out || { cat cancel.out; echo "no checkpoint-without-requeue message"; exit 1; }
+ls run-cancel/checkpoints/ckpt-*.bin >/dev/null || { cat cancel.out; echo "no checkpoint after scancel"; exit 1; }
 echo "slurm tests passed"
