@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -14,6 +15,7 @@
 #include "app/run_plan.h"
 #include "core/error.h"
 #include "support/test_support.h"
+#include "train/stop_signal.h"
 
 using namespace loce;
 using namespace loce::app;
@@ -446,4 +448,41 @@ TEST(RunLock, OneHolderAtATimeAndStaleLocksAreTakenOver) {
     EXPECT_NE(std::string(e.what()).find("cannot create folder " + dir + "/file/run"), std::string::npos)
         << e.what();
   }
+}
+
+// Ctrl-C in training: the first SIGINT asks for a stop (checkpoint, exit 75) like SIGTERM; the
+// second has its default action, so Ctrl-C twice still ends the program at once. Where SIGINT is
+// ignored (a shell's background job), it stays ignored. Each case in a child process.
+TEST(StopSignal, FirstSigintStopsSecondKills) {
+  auto in_child = [](auto body) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(body());
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+  };
+  int status = in_child([] {
+    train::install_stop_handlers();
+    if (train::stop_requested()) return 2;
+    raise(SIGINT);
+    if (!train::stop_requested()) return 3;
+    train::install_stop_handlers();  // as the trainer does after the runner: not re-armed
+    raise(SIGINT);
+    return 4;  // not reached
+  });
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) << "status " << status;
+  status = in_child([] {
+    train::install_stop_handlers();
+    raise(SIGTERM);
+    raise(SIGUSR2);
+    return train::stop_requested() ? 0 : 5;
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  status = in_child([] {
+    signal(SIGINT, SIG_IGN);
+    train::install_stop_handlers();
+    raise(SIGINT);
+    return train::stop_requested() ? 6 : 0;
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 }
