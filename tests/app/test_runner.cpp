@@ -124,6 +124,10 @@ TEST(Job, EveryMistakeIsAnErrorNamingIt) {
       {"seeds = [99999999999999999999999]\n", "seed '99999999999999999999999'"},
       {"methods = []\n", "must not be empty"},
       {"name = \"a\"\nname = [\"b\", \"c\"]\n", "key 'name' takes one value"},
+      // The same steps and folders twice.
+      {"methods = [\"dae\", \"rpl\", \"dae\"]\n", "'dae' appears twice in methods"},
+      {"seeds = [0, 1, 0]\n", "'0' appears twice in seeds"},
+      {"resolutions = [\"32x64\", \"32x64\"]\n", "'32x64' appears twice in resolutions"},
   };
   for (const auto& [body, expected] : cases) {
     std::string msg = job_error(body);
