@@ -80,7 +80,8 @@ bool stop_agreed(dist::Communicator& comm) {
 
 int run_job(const RunOptions& o, const Context& ctx) {
   Job job = load_job(o.job);
-  std::string out = o.out.empty() ? (fs::path("runs") / job.name).string() : o.out;
+  // Absolute and normal: `--out r`, `--out ./r` and `--out $PWD/r/` are one run folder.
+  const std::string out = absolute_normal(o.out.empty() ? (fs::path("runs") / job.name).string() : o.out);
   std::vector<Step> plan = make_plan(job, out, o.filter);
   const bool root = ctx.world.rank == 0;
   // A job-array task owns one combination: its own lock and manifest, so tasks share the folder.

@@ -48,23 +48,33 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
+// A path as it enters a hash: relative to the run folder when below it ("@run/32x64/..."), so
+// that a run folder moved or copied elsewhere (mv keeps modification times) is recognised.
+std::string hashed_path(const std::string& path, const std::string& folder) {
+  if (folder.empty() || path.compare(0, folder.size(), folder) != 0) return path;
+  if (path.size() == folder.size()) return "@run";
+  if (path[folder.size()] != '/') return path;  // "/x/run2" is not below "/x/run"
+  return "@run" + path.substr(folder.size());
+}
+
 // Size and modification time of a file, or of every file below a folder.
-void stamp(uint64_t& h, const fs::path& p) {
+void stamp(uint64_t& h, const fs::path& p, const std::string& folder) {
   std::error_code ec;
   if (fs::is_directory(p, ec)) {
     std::vector<fs::path> files;
     for (auto& e : fs::recursive_directory_iterator(p, ec))
       if (e.is_regular_file()) files.push_back(e.path());
     std::sort(files.begin(), files.end());
-    for (const auto& f : files) stamp(h, f);
+    for (const auto& f : files) stamp(h, f, folder);
     return;
   }
+  const std::string name = hashed_path(p.string(), folder);
   if (!fs::exists(p, ec)) {
-    h = fnv1a(h, p.string() + ":missing");
+    h = fnv1a(h, name + ":missing");
     return;
   }
   auto t = fs::last_write_time(p, ec).time_since_epoch().count();
-  h = fnv1a(h, p.string() + ":" + std::to_string(fs::file_size(p, ec)) + ":" + std::to_string(t));
+  h = fnv1a(h, name + ":" + std::to_string(fs::file_size(p, ec)) + ":" + std::to_string(t));
 }
 
 }  // namespace
@@ -80,9 +90,27 @@ std::string subcommand_of(const Step& step) {
   return "";
 }
 
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+// A TOML line as it means: without its comment and without the white space outside quoted
+// strings ("steps = 6  # short" and "steps=6" are the same setting).
+std::string toml_meaning(const std::string& line) {
+  std::string out;
+  char quote = 0;  // the open string's quote character
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quote) {
+      out += c;
+      if (c == '\\' && quote == '"' && i + 1 < line.size()) out += line[++i];  // "a\"b"
+      else if (c == quote) quote = 0;
+    } else if (c == '#') {
+      break;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      out += c;
+    } else if (c != ' ' && c != '\t' && c != '\r') {
+      out += c;
+    }
+  }
+  return out;
 }
 
 // The lines of a config file that decide a step's result: its top-level keys (global options,
@@ -93,13 +121,13 @@ std::string relevant_config(const std::string& path, const std::string& subcomma
   std::ifstream in(path);
   std::string line, section, out;
   while (std::getline(in, line)) {
-    const std::string t = trim(line);
-    if (t.empty() || t[0] == '#') continue;
+    const std::string t = toml_meaning(line);
+    if (t.empty()) continue;
     if (t[0] == '[') {
-      section = trim(t.substr(1, t.find(']') - 1));
+      section = t.substr(1, t.find(']') - 1);
       continue;
     }
-    const std::string key = trim(t.substr(0, t.find('=')));
+    const std::string key = t.substr(0, t.find('='));
     const bool global = section.empty() && key != "log-level" && key != "threads";
     if (global || section == subcommand || section.rfind(subcommand + ".", 0) == 0)
       out += "[" + section + "]" + t + "\n";
@@ -107,13 +135,15 @@ std::string relevant_config(const std::string& path, const std::string& subcomma
   return out;
 }
 
+// The command line with paths below the run folder relative to it, and a config file by what
+// it says (not where it is).
 uint64_t hash_config(const Step& step) {
   uint64_t h = 0xcbf29ce484222325ULL;
   const std::string subcommand = subcommand_of(step);
   for (size_t i = 0; i < step.args.size(); ++i) {
-    h = fnv1a(h, step.args[i] + "\x1f");
+    h = fnv1a(h, hashed_path(step.args[i], step.folder) + "\x1f");
     if (step.args[i] == "--config" && i + 1 < step.args.size())
-      h = fnv1a(h, relevant_config(step.args[i + 1], subcommand));
+      h = fnv1a(h, relevant_config(step.args[++i], subcommand));
   }
   return h;
 }
@@ -136,7 +166,7 @@ std::string config_hash(const Step& step) { return hex(hash_config(step)); }
 
 std::string step_hash(const Step& step) {
   uint64_t h = hash_config(step);
-  for (const auto& input : step.inputs) stamp(h, input);
+  for (const auto& input : step.inputs) stamp(h, input, step.folder);
   return hex(h);
 }
 

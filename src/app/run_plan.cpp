@@ -67,7 +67,7 @@ std::vector<Step> make_plan(const Job& job, const std::string& out_dir, const Pl
         chosen.push_back(c);
   }
 
-  const fs::path out(out_dir);
+  const fs::path out(absolute_normal(out_dir));
   const std::string data_root = job.synthetic() ? (out / "data" / "synth").string() : job.source;
   std::vector<Step> plan;
   std::vector<std::string> resolutions_done;
@@ -147,6 +147,7 @@ std::vector<Step> make_plan(const Job& job, const std::string& out_dir, const Pl
       }
     }
   }
+  for (auto& s : plan) s.folder = out.string();
   return plan;
 }
 

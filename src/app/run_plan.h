@@ -9,6 +9,9 @@
 //   OUT/HxW/<method>-s<seed>/analysis.h5    GMM, Table 1 metrics, projections
 //   OUT/HxW/report-s<seed>/                 table1.md / table1.csv across methods
 //   OUT/manifest.tsv                        one line per step: status, hashes, time, inputs, outputs
+//   OUT/manifest-c<i>.tsv                   the same for a `--combination i` run (job arrays)
+// Every path in the plan is absolute and lexically normal (OUT included), so the printed commands
+// work from any folder and a path spelled another way is still the same step.
 #include <string>
 #include <vector>
 
@@ -24,6 +27,9 @@ struct Step {
   std::vector<std::string> inputs;   // files/folders whose change invalidates the step
   std::vector<std::string> outputs;  // must exist for the step to count as done
   std::string run_dir{};  // training steps: the run folder whose checkpoints --resume continues
+  // The job's run folder (OUT): paths below it enter the step's hash relative to it, so a run
+  // folder moved or copied elsewhere is still recognised.
+  std::string folder{};
 };
 
 struct PlanFilter {

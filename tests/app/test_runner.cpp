@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "app/job.h"
 #include "app/run_manifest.h"
@@ -194,11 +195,11 @@ TEST(Plan, FiltersPickStagesAndMethods) {
   f = {};
   f.only_methods = {"barlow", "rpl"};
   f.from_stage = "report";
-  auto plan = make_plan(job, "out", f);
+  auto plan = make_plan(job, d.dir + "/out", f);
   ASSERT_EQ(plan.size(), 1u);
-  EXPECT_TRUE(has(plan[0].args, "out/128x256/barlow-s3"));
-  EXPECT_TRUE(has(plan[0].args, "out/128x256/rpl-s3"));
-  EXPECT_FALSE(has(plan[0].args, "out/128x256/dae-s3"));
+  EXPECT_TRUE(has(plan[0].args, d.dir + "/out/128x256/barlow-s3"));
+  EXPECT_TRUE(has(plan[0].args, d.dir + "/out/128x256/rpl-s3"));
+  EXPECT_FALSE(has(plan[0].args, d.dir + "/out/128x256/dae-s3"));
 
   // A job's own `stages` list limits the plan as well.
   JobDir d2("config = \"c.toml\"\nstages = [\"pretrain\", \"embed\"]\nmethods = [\"rpl\"]\n");
@@ -241,6 +242,35 @@ TEST(Plan, JobArrayCombinationsAreNumberedResolutionMethodSeed) {
       EXPECT_EQ(s.key.substr(s.key.size() - tail.size()), tail);
     }
   }
+}
+
+// However the paths are spelled (relative, "./", "..", a trailing slash), the plan holds the
+// same absolute paths, so the same steps are recognised as done and their commands work from
+// any folder.
+TEST(Plan, PathsAreAbsoluteHoweverSpelled) {
+  JobDir d("config = \"./sub/../c.toml\"\nmethods = [\"dae\"]\n[dataset]\nsource = \"data/../cs/\"\n");
+  const std::string cwd = fs::current_path().string();
+  const std::string rel_job = fs::relative(d.job, cwd).string();
+  fs::create_directories(d.dir + "/sub");
+  Job a = load_job(d.job), b = load_job("./" + rel_job);
+  EXPECT_EQ(b.path, d.job);
+  EXPECT_EQ(b.config, d.config);
+  EXPECT_EQ(b.source, d.dir + "/cs");
+  const std::string rel_out = fs::relative(d.dir, cwd).string() + "/out";
+  auto pa = make_plan(a, d.dir + "/out", {}), pb = make_plan(b, "./" + rel_out + "/", {});
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_EQ(pa[i].args, pb[i].args);
+    EXPECT_EQ(pa[i].inputs, pb[i].inputs);
+    EXPECT_EQ(step_hash(pa[i]), step_hash(pb[i])) << pa[i].key;
+    for (const auto& arg : pb[i].args) {
+      if (arg.find("/out") != std::string::npos) {
+        EXPECT_EQ(arg.rfind(d.dir + "/out", 0), 0u) << arg;
+      }
+    }
+  }
+  EXPECT_EQ(absolute_normal("x/./y/../"), cwd + "/x");
+  EXPECT_EQ(absolute_normal("/"), "/");
 }
 
 TEST(Plan, BadFiltersAreErrors) {
@@ -332,6 +362,50 @@ TEST(Manifest, ADoneStepIsSkippedUntilItsInputsConfigOrOutputsChange) {
     Manifest(path).record(s, status, step_hash(s), 1.0);
     EXPECT_FALSE(Manifest(path).is_done(s, step_hash(s))) << status;
   }
+}
+
+// Comments and white space do not change what a config says; a '#' inside a string does.
+TEST(Manifest, ConfigHashIgnoresCommentsAndSpacing) {
+  const std::string dir = test::temp_dir("manifest");
+  const std::string config = dir + "/c.toml";
+  Step s{"embed/64x128/dae/s0", "embed", "dae", {"--config", config, "embed"}, {}, {}};
+  std::ofstream(config) << "seed = 2\n[embed]\niterations = 11\nmode = \"native\"\n";
+  const std::string base = config_hash(s);
+  std::ofstream(config) << "seed=2   # the job's\n[ embed ]  # LoCE\n  iterations=11 # was 10\n"
+                        << "mode =\t\"native\"\n";
+  EXPECT_EQ(config_hash(s), base);
+  std::ofstream(config) << "seed = 2\n[embed]\niterations = 11 # other words\nmode = \"native\"\n";
+  EXPECT_EQ(config_hash(s), base);
+  std::ofstream(config) << "seed = 2\n[embed]\niterations = 11\nmode = \"nat ive\"\n";
+  EXPECT_NE(config_hash(s), base) << "a space inside a string";
+  std::ofstream(config) << "seed = 2\n[embed]\niterations = 11\nmode = \"native # x\"\n";
+  EXPECT_NE(config_hash(s), base) << "a '#' inside a string";
+}
+
+// The hash does not depend on where the run folder or the config file are: a run folder moved
+// elsewhere (mv keeps modification times) is still done, and a config copied elsewhere is the
+// same config. Its content still counts.
+TEST(Manifest, AMovedRunFolderAndACopiedConfigKeepTheirHashes) {
+  const std::string dir = test::temp_dir("manifest");
+  fs::create_directories(dir + "/cfg1");
+  fs::create_directories(dir + "/cfg2");
+  std::ofstream(dir + "/cfg1/c.toml") << "seed = 1\n[pretrain]\nsteps = 6\n";
+  fs::copy_file(dir + "/cfg1/c.toml", dir + "/cfg2/c.toml");
+  std::ofstream(dir + "/job1.toml") << "config = \"cfg1/c.toml\"\nmethods = [\"dae\"]\n";
+  std::ofstream(dir + "/job2.toml") << "config = \"cfg2/c.toml\"\nmethods = [\"dae\"]\n";
+  auto before = make_plan(load_job(dir + "/job1.toml"), dir + "/run1", {});
+  fs::create_directories(dir + "/run1/data");
+  std::ofstream(dir + "/run1/data/cache-128x256.h5") << "cache";
+  fs::create_directories(dir + "/run1/data/synth/a");
+  std::ofstream(dir + "/run1/data/synth/a/x.png") << "png";
+  std::map<std::string, std::string> hashes;
+  for (const auto& s : before) hashes[s.key] = step_hash(s);
+  fs::rename(dir + "/run1", dir + "/run2");
+  auto after = make_plan(load_job(dir + "/job2.toml"), dir + "/run2", {});
+  ASSERT_EQ(after.size(), before.size());
+  for (const auto& s : after) EXPECT_EQ(step_hash(s), hashes[s.key]) << s.key;
+  std::ofstream(dir + "/cfg2/c.toml") << "seed = 1\n[pretrain]\nsteps = 7\n";
+  EXPECT_NE(step_hash(step(after, "pretrain/128x256/dae/s0")), hashes["pretrain/128x256/dae/s0"]);
 }
 
 // A training step continues only its own unfinished run: resuming a finished checkpoint (or one
