@@ -38,6 +38,10 @@ struct PlanFilter {
   int combination = -1;  // >= 0: only this (resolution, method, seed) combination (job arrays)
 };
 
+// Whether the filter's stages reach the report but the plan leaves it out: a --combination run
+// covers one method, and the report (one table across methods) is the full job's.
+bool report_left_out(const Job& job, const PlanFilter& filter);
+
 // One (resolution, method, seed) combination, in the order job arrays number them.
 struct Combination {
   Resolution resolution;
@@ -46,6 +50,7 @@ struct Combination {
 };
 std::vector<Combination> combinations(const Job& job);
 
+// `out_dir` is made absolute (absolute_normal); with --combination there is no report step.
 std::vector<Step> make_plan(const Job& job, const std::string& out_dir, const PlanFilter& filter);
 
 std::string quote_command(const std::vector<std::string>& args);
