@@ -5,8 +5,9 @@
 // train again (its config or inputs changed, or --force) first has its old run folder moved
 // aside. SIGUSR2/SIGTERM/SIGINT: a training step checkpoints and exits 75; any other step runs to
 // its end (it has no checkpoint to resume from); then the runner exits 75 without starting
-// another (a second SIGINT ends it at once). A full run and a --combination run (job arrays)
-// never work in the same folder at once.
+// another (a second SIGINT ends it at once). Every step's command line and config are checked
+// before the first step runs (and before the run folder is created). A full run and a
+// --combination run (job arrays) never work in the same folder at once.
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -58,6 +59,45 @@ int run_step(const Step& step, const Context& outer) {
   apply_global_options(outer.global, outer.world);
   dist::resolve_device(outer.global.device, outer.world);
   return rc;
+}
+
+// Whether `path` is `root` or below it.
+bool under(const std::string& path, const std::string& root) {
+  return path.compare(0, root.size(), root) == 0 && (path.size() == root.size() || path[root.size()] == '/');
+}
+
+// Parses every step's command line as run_step will, without running it, so that a typo in
+// any config section (or a bad value) stops the job at once, naming the step, rather than hours
+// later when its stage is reached. The paths below the run folder are left out, with the option
+// naming each: they are mostly earlier steps' outputs, which do not exist yet, and CLI11 checks
+// that an input exists. A final --help makes CLI11 stop (CallForHelp, nothing printed) after
+// reading the config file and checking the values, before it checks that required options are
+// there.
+void check_steps(const std::vector<Step>& plan, const Context& outer, const std::string& out) {
+  for (const auto& step : plan) {
+    std::vector<std::string> args = outer.command_line_globals;
+    const size_t first = args.size();
+    for (size_t i = 0; i < step.args.size(); ++i) {
+      if (!under(step.args[i], out)) {
+        args.push_back(step.args[i]);
+      } else if (i > 0 && args.size() > first && args.back() == step.args[i - 1] &&
+                 step.args[i - 1].rfind("--", 0) == 0) {
+        args.pop_back();  // "--out DIR": the option goes with its value
+      }
+    }
+    args.push_back("--help");
+    Cli cli;
+    try {
+      cli.parse(args);
+    } catch (const CLI::CallForHelp&) {
+      continue;  // read and checked
+    } catch (const CLI::ConfigError& e) {
+      throw CollectiveInputError(cat("step ", step.key, ": ", cli.describe(e)));
+    } catch (const CLI::ParseError& e) {
+      throw CollectiveInputError(cat("step ", step.key, ": ", e.what(), " (command: ",
+                                     quote_command(step.args), ")"));
+    }
+  }
 }
 
 // Moves a training step's earlier run folder to RUN_DIR.replaced-<time> (kept, not deleted:
@@ -129,6 +169,7 @@ int run_job(const RunOptions& o, const Context& ctx) {
                     combos[i].method.c_str(), (unsigned long long)combos[i].seed);
     return 0;
   }
+  check_steps(plan, ctx, out);  // every rank alike, before the folder exists
   const std::string report_note =
       report_left_out(job, o.filter)
           ? cat("--combination ", o.filter.combination, " leaves out the report (one table across ",

@@ -1,8 +1,8 @@
 // The runner's parts as functions: job files (every key checked), the plan a job expands to
 // (stage order, filters, job-array combinations, the inputs that tie each step to the one before),
 // the manifest that decides what is skipped, the dry run's forecast, the run folder's locks and
-// the stop signals; then `loce run` itself where only the program shows it (a full run and a
-// combination run kept apart, Ctrl-C in training).
+// the stop signals; then `loce run` itself where only the program shows it (a config checked
+// before the first step, a full run and a combination run kept apart, Ctrl-C in training).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -733,6 +733,37 @@ const char* kTinyConfig =
     "iterations = 2\n[analyze]\nn-init = 1\ngrid = 5\numap-epochs = 5\n";
 
 }  // namespace
+
+// A typo in any stage's config stops `loce run` before its first step, naming the step and the
+// key, and leaves no run folder behind (not hours later, when that stage is reached).
+TEST(Run, EveryStepsConfigIsCheckedBeforeTheFirstStep) {
+  TinyJob j(kTinyConfig, "[configs]\nanalyze = \"typo.toml\"\n");
+  std::ofstream(j.dir + "/typo.toml") << "[analyze]\ngird = 20\n";
+  for (const char* args : {"", "--dry-run"}) {
+    auto r = j.run(args);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("step analyze/32x64/dae/s0: --config " + j.dir +
+                            "/typo.toml: unknown key 'analyze.gird'"),
+              std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(j.out)) << args;
+  }
+  // A bad value too, in the job's main config (CLI11 checks every section's values for every
+  // subcommand: the first step fails, as it would when run).
+  std::ofstream(j.dir + "/typo.toml") << "[analyze]\ngrid = 20\n";
+  std::ofstream(j.config) << kTinyConfig << "[evaluate]\nbatch-size = 0\n";
+  auto r = j.run("");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("step synth: --batch-size: must be a whole number of at least 1"),
+            std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_FALSE(fs::exists(j.out));
+  // Nothing wrong: the check passes although no step's inputs exist yet, and prints nothing.
+  std::ofstream(j.config) << kTinyConfig;
+  r = j.run("--dry-run");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("Usage"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[todo] report/32x64/s0"), std::string::npos) << r.output;
+}
 
 // A full run and a --combination run of the same folder never run at once; a negative
 // combination is an error.
