@@ -36,6 +36,13 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+// A list naming the same entry twice would plan the same steps (and output folders) twice.
+void no_duplicates(const std::vector<std::string>& v, const std::string& where, const std::string& key) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (std::find(v.begin(), v.begin() + i, v[i]) != v.begin() + i)
+      bad_input(where, ": '", v[i], "' appears twice in ", key);
+}
+
 std::string one(const CLI::ConfigItem& item, const std::string& where) {
   if (item.inputs.size() != 1) bad_input(where, ": key '", item.fullname(), "' takes one value");
   return item.inputs[0];
@@ -63,8 +70,15 @@ Resolution parse_resolution(const std::string& s, const std::string& where) {
 
 }  // namespace
 
-Job load_job(const std::string& path) {
-  if (!fs::is_regular_file(path)) bad_input("job file not found: ", path);
+std::string absolute_normal(const std::string& path) {
+  fs::path p = fs::absolute(fs::path(path)).lexically_normal();
+  if (!p.has_filename() && p.has_parent_path() && p != p.root_path()) p = p.parent_path();  // "x/"
+  return p.string();
+}
+
+Job load_job(const std::string& given_path) {
+  if (!fs::is_regular_file(given_path)) bad_input("job file not found: ", given_path);
+  const std::string path = absolute_normal(given_path);
   std::vector<CLI::ConfigItem> items;
   try {
     items = CLI::ConfigTOML().from_file(path);
@@ -80,10 +94,9 @@ Job load_job(const std::string& path) {
   job.stages = pipeline_stages();
   fs::path base = fs::path(path).parent_path();
   auto resolve = [&](const std::string& p) {
-    fs::path full = fs::path(p).is_absolute() ? fs::path(p) : base / p;
-    if (!fs::is_regular_file(full))
-      bad_input(path, ": config file ", full.string(), " does not exist");
-    return full.lexically_normal().string();
+    const std::string full = absolute_normal((base / p).string());  // base / "/abs" is "/abs"
+    if (!fs::is_regular_file(full)) bad_input(path, ": config file ", full, " does not exist");
+    return full;
   };
   for (const auto& item : items) {
     if (item.name == "++" || item.name == "--") continue;  // section markers
@@ -132,8 +145,15 @@ Job load_job(const std::string& path) {
                 "analyze, report)");
   if (job.methods.empty() || job.seeds.empty() || job.resolutions.empty())
     bad_input(path, ": methods, seeds and resolutions must not be empty");
-  if (!job.synthetic() && !fs::path(job.source).is_absolute())
-    job.source = (base / job.source).lexically_normal().string();
+  no_duplicates(job.methods, path, "methods");
+  no_duplicates(job.stages, path, "stages");
+  std::vector<std::string> seeds, resolutions;
+  for (uint64_t s : job.seeds) seeds.push_back(std::to_string(s));
+  for (const auto& r : job.resolutions) resolutions.push_back(r.tag());
+  no_duplicates(seeds, path, "seeds");
+  no_duplicates(resolutions, path, "resolutions");
+  if (!job.synthetic())
+    job.source = absolute_normal((base / job.source).string());
   return job;
 }
 

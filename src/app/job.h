@@ -1,7 +1,9 @@
 #pragma once
 // An experiment definition (jobs/*.toml): which dataset, at which resolutions, which methods and
 // seeds, which stages, with which configs. Expanded into a plan of stage command lines
-// (run_plan.h). Keys are checked: an unknown key, stage or method is an error naming it.
+// (run_plan.h). Keys are checked: an unknown key, stage or method is an error naming it, and so
+// is a method, seed or resolution listed twice. Its paths (the file itself, its configs and a
+// dataset folder) are made absolute and lexically normal, however they were spelled.
 //
 //   name = "demo"
 //   config = "../configs/demo.toml"          # config for every stage (relative to this file)
@@ -33,10 +35,14 @@ struct Resolution {
   std::string tag() const { return std::to_string(height) + "x" + std::to_string(width); }
 };
 
+// `path` absolute and lexically normal, without a trailing separator: "./x", "x/" and
+// "$PWD/x" are one path (the runner's step hashes compare paths as text).
+std::string absolute_normal(const std::string& path);
+
 struct Job {
-  std::string path;  // the job file
+  std::string path;  // the job file (absolute)
   std::string name;
-  std::string config;  // resolved path, may be empty
+  std::string config;  // resolved absolute path, may be empty
   std::map<std::string, std::string> stage_configs;
   std::vector<std::string> methods;
   std::vector<uint64_t> seeds;

@@ -13,7 +13,12 @@ namespace {
 int stage_index(const std::string& stage) {
   const auto& s = pipeline_stages();
   auto it = std::find(s.begin(), s.end(), stage);
-  if (it == s.end()) bad_input("unknown stage '", stage, "'");
+  if (it == s.end()) {
+    std::string known;
+    for (const auto& k : s) known += (known.empty() ? "" : ", ") + k;
+    bad_input("unknown stage '", stage, "' (stages: ", known, ")",
+              stage == "synth" ? "; the synth step belongs to stage prepare" : "");
+  }
   return int(it - s.begin());
 }
 
@@ -30,6 +35,12 @@ std::vector<std::string> with_config(const Job& job, const std::string& stage, u
 
 }  // namespace
 
+bool report_left_out(const Job& job, const PlanFilter& f) {
+  if (f.combination < 0 || std::find(job.stages.begin(), job.stages.end(), "report") == job.stages.end())
+    return false;
+  return f.until_stage.empty() || f.until_stage == "report";
+}
+
 std::vector<Combination> combinations(const Job& job) {
   std::vector<Combination> c;
   for (const auto& r : job.resolutions)
@@ -42,6 +53,10 @@ std::vector<Step> make_plan(const Job& job, const std::string& out_dir, const Pl
   const int from = f.from_stage.empty() ? 0 : stage_index(f.from_stage);
   const int until = f.until_stage.empty() ? int(pipeline_stages().size()) - 1 : stage_index(f.until_stage);
   if (from > until) bad_input("--from ", f.from_stage, " comes after --until ", f.until_stage);
+  if (f.combination < -1) bad_input("--combination ", f.combination, ": must be >= 0 (see --list)");
+  if (f.combination >= 0 && from == stage_index("report"))
+    bad_input("--combination ", f.combination, " --from report: the report covers every combination; ",
+              "run --from report without --combination once they are done");
   auto wanted = [&](const std::string& stage) {
     int i = stage_index(stage);
     return i >= from && i <= until &&
@@ -67,7 +82,7 @@ std::vector<Step> make_plan(const Job& job, const std::string& out_dir, const Pl
         chosen.push_back(c);
   }
 
-  const fs::path out(out_dir);
+  const fs::path out(absolute_normal(out_dir));
   const std::string data_root = job.synthetic() ? (out / "data" / "synth").string() : job.source;
   std::vector<Step> plan;
   std::vector<std::string> resolutions_done;
@@ -124,8 +139,9 @@ std::vector<Step> make_plan(const Job& job, const std::string& out_dir, const Pl
                       {loce_file}, {analysis}});
   }
 
-  // One report per (resolution, seed) across the methods that were run.
-  if (wanted("report")) {
+  // One report per (resolution, seed) across the methods that were run. Not in a --combination
+  // run: its table would hold one method, in the folder the full job's report writes.
+  if (wanted("report") && f.combination < 0) {
     for (const auto& r : job.resolutions) {
       for (uint64_t seed : job.seeds) {
         std::vector<std::string> runs, inputs;
@@ -147,6 +163,7 @@ std::vector<Step> make_plan(const Job& job, const std::string& out_dir, const Pl
       }
     }
   }
+  for (auto& s : plan) s.folder = out.string();
   return plan;
 }
 

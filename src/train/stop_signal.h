@@ -1,7 +1,8 @@
 #pragma once
-// SIGTERM and SIGUSR2 (what SLURM sends before a time limit or preemption) only set a flag; the
-// training loop looks at it between steps, agrees with the other ranks, writes a checkpoint and
-// exits with kExitRequeue so the batch script can requeue the job.
+// SIGTERM and SIGUSR2 (what SLURM sends before a time limit or preemption), and a first SIGINT
+// (Ctrl-C), only set a flag; the training loop looks at it between steps, agrees with the other
+// ranks, writes a checkpoint and exits with kExitRequeue so the batch script can requeue the
+// job. A second SIGINT has its default action: Ctrl-C twice ends the program at once.
 namespace loce::train {
 
 constexpr int kExitRequeue = 75;  // EX_TEMPFAIL: "try again later"

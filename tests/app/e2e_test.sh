@@ -7,7 +7,7 @@ set -euo pipefail
 LOCE=$(realpath "$1"); SRC=$(realpath "$2"); shift 2
 MPIRUN=("$@")
 OUT=$(mktemp -d /tmp/loce_e2e.XXXXXX)
-trap 'rm -rf "$OUT"' EXIT
+trap 'rm -rf "$OUT" "$OUT-moved"' EXIT
 
 "${MPIRUN[@]}" -np 2 "$LOCE" run "$SRC/jobs/ci.toml" --out "$OUT"
 test -f "$OUT/manifest.tsv"
@@ -38,6 +38,16 @@ PY
 # Nothing changed: the second run skips every step.
 "$LOCE" run "$SRC/jobs/ci.toml" --out "$OUT" > "$OUT/second.log" 2>&1
 grep -q " 0 step(s) run" "$OUT/second.log" || { cat "$OUT/second.log"; exit 1; }
+
+# The same paths spelled otherwise (relative, "..", a trailing slash) are the same steps, and so
+# is the run folder moved elsewhere (mv keeps modification times).
+(cd "$SRC/jobs" && "$LOCE" run ../jobs/./ci.toml --out "$(realpath --relative-to=. "$OUT")/" \
+  > "$OUT/spelled.log" 2>&1) || { cat "$OUT/spelled.log"; exit 1; }
+grep -q " 0 step(s) run" "$OUT/spelled.log" || { cat "$OUT/spelled.log"; echo "another spelling re-ran steps"; exit 1; }
+mv "$OUT" "$OUT-moved"
+"$LOCE" run "$SRC/jobs/ci.toml" --out "$OUT-moved" > "$OUT-moved/moved.log" 2>&1 || true
+mv "$OUT-moved" "$OUT"
+grep -q " 0 step(s) run" "$OUT/moved.log" || { cat "$OUT/moved.log"; echo "a moved run folder re-ran steps"; exit 1; }
 
 # --force trains again: the finished dae runs are moved aside and trained from step 0 (resuming
 # their last checkpoint would keep the old model under a step that says it ran).

@@ -1,19 +1,27 @@
 // The runner's parts as functions: job files (every key checked), the plan a job expands to
 // (stage order, filters, job-array combinations, the inputs that tie each step to the one before),
-// the manifest that decides what is skipped, and the run folder's lock.
+// the manifest that decides what is skipped, the dry run's forecast, the run folder's locks and
+// the stop signals; then `loce run` itself where only the program shows it (a config checked
+// before the first step, a full run and a combination run kept apart, Ctrl-C in training).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
 
 #include "app/job.h"
 #include "app/run_manifest.h"
 #include "app/run_plan.h"
 #include "core/error.h"
 #include "support/test_support.h"
+#include "train/stop_signal.h"
 
 using namespace loce;
 using namespace loce::app;
@@ -122,6 +130,10 @@ TEST(Job, EveryMistakeIsAnErrorNamingIt) {
       {"seeds = [99999999999999999999999]\n", "seed '99999999999999999999999'"},
       {"methods = []\n", "must not be empty"},
       {"name = \"a\"\nname = [\"b\", \"c\"]\n", "key 'name' takes one value"},
+      // The same steps and folders twice.
+      {"methods = [\"dae\", \"rpl\", \"dae\"]\n", "'dae' appears twice in methods"},
+      {"seeds = [0, 1, 0]\n", "'0' appears twice in seeds"},
+      {"resolutions = [\"32x64\", \"32x64\"]\n", "'32x64' appears twice in resolutions"},
   };
   for (const auto& [body, expected] : cases) {
     std::string msg = job_error(body);
@@ -188,11 +200,11 @@ TEST(Plan, FiltersPickStagesAndMethods) {
   f = {};
   f.only_methods = {"barlow", "rpl"};
   f.from_stage = "report";
-  auto plan = make_plan(job, "out", f);
+  auto plan = make_plan(job, d.dir + "/out", f);
   ASSERT_EQ(plan.size(), 1u);
-  EXPECT_TRUE(has(plan[0].args, "out/128x256/barlow-s3"));
-  EXPECT_TRUE(has(plan[0].args, "out/128x256/rpl-s3"));
-  EXPECT_FALSE(has(plan[0].args, "out/128x256/dae-s3"));
+  EXPECT_TRUE(has(plan[0].args, d.dir + "/out/128x256/barlow-s3"));
+  EXPECT_TRUE(has(plan[0].args, d.dir + "/out/128x256/rpl-s3"));
+  EXPECT_FALSE(has(plan[0].args, d.dir + "/out/128x256/dae-s3"));
 
   // A job's own `stages` list limits the plan as well.
   JobDir d2("config = \"c.toml\"\nstages = [\"pretrain\", \"embed\"]\nmethods = [\"rpl\"]\n");
@@ -237,6 +249,53 @@ TEST(Plan, JobArrayCombinationsAreNumberedResolutionMethodSeed) {
   }
 }
 
+// A --combination run covers one method: the report (one table across methods, in the folder
+// the full job's report writes) is left out of its plan, and said so.
+TEST(Plan, ACombinationRunHasNoReportStep) {
+  JobDir d("config = \"c.toml\"\nmethods = [\"dae\", \"rpl\"]\n");
+  Job job = load_job(d.job);
+  PlanFilter f;
+  f.combination = 1;
+  auto plan = make_plan(job, d.dir + "/out", f);
+  EXPECT_EQ(keys(plan), (std::vector<std::string>{"synth", "prepare/128x256", "pretrain/128x256/rpl/s0",
+                                                  "finetune/128x256/rpl/s0", "evaluate/128x256/rpl/s0",
+                                                  "embed/128x256/rpl/s0", "analyze/128x256/rpl/s0"}));
+  EXPECT_TRUE(report_left_out(job, f));
+  f.until_stage = "analyze";  // what the job array runs
+  EXPECT_FALSE(report_left_out(job, f));
+  EXPECT_FALSE(report_left_out(job, {}));
+  EXPECT_EQ(make_plan(job, d.dir + "/out", {}).back().key, "report/128x256/s0");
+}
+
+// However the paths are spelled (relative, "./", "..", a trailing slash), the plan holds the
+// same absolute paths, so the same steps are recognised as done and their commands work from
+// any folder.
+TEST(Plan, PathsAreAbsoluteHoweverSpelled) {
+  JobDir d("config = \"./sub/../c.toml\"\nmethods = [\"dae\"]\n[dataset]\nsource = \"data/../cs/\"\n");
+  const std::string cwd = fs::current_path().string();
+  const std::string rel_job = fs::relative(d.job, cwd).string();
+  fs::create_directories(d.dir + "/sub");
+  Job a = load_job(d.job), b = load_job("./" + rel_job);
+  EXPECT_EQ(b.path, d.job);
+  EXPECT_EQ(b.config, d.config);
+  EXPECT_EQ(b.source, d.dir + "/cs");
+  const std::string rel_out = fs::relative(d.dir, cwd).string() + "/out";
+  auto pa = make_plan(a, d.dir + "/out", {}), pb = make_plan(b, "./" + rel_out + "/", {});
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_EQ(pa[i].args, pb[i].args);
+    EXPECT_EQ(pa[i].inputs, pb[i].inputs);
+    EXPECT_EQ(step_hash(pa[i]), step_hash(pb[i])) << pa[i].key;
+    for (const auto& arg : pb[i].args) {
+      if (arg.find("/out") != std::string::npos) {
+        EXPECT_EQ(arg.rfind(d.dir + "/out", 0), 0u) << arg;
+      }
+    }
+  }
+  EXPECT_EQ(absolute_normal("x/./y/../"), cwd + "/x");
+  EXPECT_EQ(absolute_normal("/"), "/");
+}
+
 TEST(Plan, BadFiltersAreErrors) {
   JobDir d("config = \"c.toml\"\nmethods = [\"dae\"]\n");
   Job job = load_job(d.job);
@@ -254,7 +313,18 @@ TEST(Plan, BadFiltersAreErrors) {
   EXPECT_NE(error(f).find("--from analyze comes after --until pretrain"), std::string::npos);
   f = {};
   f.from_stage = "finetuning";
-  EXPECT_NE(error(f).find("unknown stage 'finetuning'"), std::string::npos);
+  EXPECT_NE(error(f).find("unknown stage 'finetuning' (stages: prepare, pretrain, finetune, evaluate, "
+                          "embed, analyze, report)"), std::string::npos) << error(f);
+  f = {};
+  f.until_stage = "synth";  // a step's key, not a stage
+  EXPECT_NE(error(f).find("the synth step belongs to stage prepare"), std::string::npos) << error(f);
+  f = {};
+  f.combination = -5;
+  EXPECT_NE(error(f).find("--combination -5: must be >= 0"), std::string::npos) << error(f);
+  f = {};
+  f.combination = 0;
+  f.from_stage = "report";
+  EXPECT_NE(error(f).find("the report covers every combination"), std::string::npos) << error(f);
   f = {};
   f.only_methods = {"barlow"};
   EXPECT_NE(error(f).find("has no method 'barlow'"), std::string::npos);
@@ -326,6 +396,129 @@ TEST(Manifest, ADoneStepIsSkippedUntilItsInputsConfigOrOutputsChange) {
     Manifest(path).record(s, status, step_hash(s), 1.0);
     EXPECT_FALSE(Manifest(path).is_done(s, step_hash(s))) << status;
   }
+}
+
+// Comments and white space do not change what a config says; a '#' inside a string does.
+TEST(Manifest, ConfigHashIgnoresCommentsAndSpacing) {
+  const std::string dir = test::temp_dir("manifest");
+  const std::string config = dir + "/c.toml";
+  Step s{"embed/64x128/dae/s0", "embed", "dae", {"--config", config, "embed"}, {}, {}};
+  std::ofstream(config) << "seed = 2\n[embed]\niterations = 11\nmode = \"native\"\n";
+  const std::string base = config_hash(s);
+  std::ofstream(config) << "seed=2   # the job's\n[ embed ]  # LoCE\n  iterations=11 # was 10\n"
+                        << "mode =\t\"native\"\n";
+  EXPECT_EQ(config_hash(s), base);
+  std::ofstream(config) << "seed = 2\n[embed]\niterations = 11 # other words\nmode = \"native\"\n";
+  EXPECT_EQ(config_hash(s), base);
+  std::ofstream(config) << "seed = 2\n[embed]\niterations = 11\nmode = \"nat ive\"\n";
+  EXPECT_NE(config_hash(s), base) << "a space inside a string";
+  std::ofstream(config) << "seed = 2\n[embed]\niterations = 11\nmode = \"native # x\"\n";
+  EXPECT_NE(config_hash(s), base) << "a '#' inside a string";
+}
+
+// The hash does not depend on where the run folder or the config file are: a run folder moved
+// elsewhere (mv keeps modification times) is still done, and a config copied elsewhere is the
+// same config. Its content still counts.
+TEST(Manifest, AMovedRunFolderAndACopiedConfigKeepTheirHashes) {
+  const std::string dir = test::temp_dir("manifest");
+  fs::create_directories(dir + "/cfg1");
+  fs::create_directories(dir + "/cfg2");
+  std::ofstream(dir + "/cfg1/c.toml") << "seed = 1\n[pretrain]\nsteps = 6\n";
+  fs::copy_file(dir + "/cfg1/c.toml", dir + "/cfg2/c.toml");
+  std::ofstream(dir + "/job1.toml") << "config = \"cfg1/c.toml\"\nmethods = [\"dae\"]\n";
+  std::ofstream(dir + "/job2.toml") << "config = \"cfg2/c.toml\"\nmethods = [\"dae\"]\n";
+  auto before = make_plan(load_job(dir + "/job1.toml"), dir + "/run1", {});
+  fs::create_directories(dir + "/run1/data");
+  std::ofstream(dir + "/run1/data/cache-128x256.h5") << "cache";
+  fs::create_directories(dir + "/run1/data/synth/a");
+  std::ofstream(dir + "/run1/data/synth/a/x.png") << "png";
+  std::map<std::string, std::string> hashes;
+  for (const auto& s : before) hashes[s.key] = step_hash(s);
+  fs::rename(dir + "/run1", dir + "/run2");
+  auto after = make_plan(load_job(dir + "/job2.toml"), dir + "/run2", {});
+  ASSERT_EQ(after.size(), before.size());
+  for (const auto& s : after) EXPECT_EQ(step_hash(s), hashes[s.key]) << s.key;
+  std::ofstream(dir + "/cfg2/c.toml") << "seed = 1\n[pretrain]\nsteps = 7\n";
+  EXPECT_NE(step_hash(step(after, "pretrain/128x256/dae/s0")), hashes["pretrain/128x256/dae/s0"]);
+}
+
+// A plain `loce run` after a job array reads the array's manifests: what a combination run did
+// is done. The newest line of a step decides, and only the run's own manifest is written.
+TEST(Manifest, OtherManifestsOfTheFolderCount) {
+  const std::string dir = test::temp_dir("manifest");
+  const std::string output = dir + "/out.h5";
+  std::ofstream(output) << "result";
+  Step s{"embed/64x128/dae/s0", "embed", "dae", {"embed", "--out", output}, {}, {output}};
+  const std::string hash = step_hash(s);
+  std::ofstream(dir + "/manifest-c0.tsv")
+      << "embed/64x128/dae/s0\tdone\t" << hash << "\tx\t1\t2030-01-01T00:00:00\t\t" << output << "\n";
+  Manifest full(dir + "/manifest.tsv");
+  EXPECT_FALSE(full.is_done(s, hash));
+  full.consult(dir + "/manifest-c0.tsv");
+  EXPECT_TRUE(full.is_done(s, hash));
+  EXPECT_FALSE(full.can_resume(s, hash)) << "a finished run in the array's manifest";
+  ASSERT_NE(full.find(s.key), nullptr);
+  EXPECT_TRUE(full.entries().empty()) << "its own lines only";
+  full.record(s, "failed", hash, 1);  // now, older than the array's line (2030)
+  EXPECT_TRUE(full.is_done(s, hash)) << "the newest line decides";
+  std::ofstream(dir + "/manifest-c0.tsv")
+      << "embed/64x128/dae/s0\tdone\t" << hash << "\tx\t1\t2000-01-01T00:00:00\t\t" << output << "\n";
+  Manifest again(dir + "/manifest.tsv");
+  again.consult(dir + "/manifest-c0.tsv");
+  EXPECT_FALSE(again.is_done(s, hash)) << "its own newer line (failed)";
+  std::ifstream in(dir + "/manifest.tsv");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str().find("\tdone\t"), std::string::npos) << text.str();
+}
+
+// The dry run says what the real run does: a step after one that runs is due too (its inputs
+// change), and a training step that runs says whether it resumes or trains again.
+TEST(Manifest, TheForecastFollowsStepsThatRun) {
+  const std::string dir = test::temp_dir("manifest");
+  const std::string config = dir + "/c.toml", path = dir + "/manifest.tsv";
+  std::ofstream(config) << "seed = 1\n";
+  const std::string a_out = dir + "/a.h5", b_out = dir + "/b.h5", run = dir + "/train";
+  fs::create_directories(run);
+  std::ofstream(a_out) << "a";
+  std::ofstream(b_out) << "b";
+  std::ofstream(run + "/train.h5") << "t";
+  std::vector<Step> plan = {
+      {"prepare/x", "prepare", "", {"--config", config, "prepare"}, {}, {a_out}},
+      {"embed/x", "embed", "dae", {"embed", "--data", a_out}, {a_out}, {b_out}},
+      {"finetune/x", "finetune", "dae", {"finetune", "--data", b_out, "--resume"}, {b_out},
+       {run + "/train.h5"}, run},
+      {"analyze/y", "analyze", "dae", {"analyze"}, {dir + "/unrelated.h5"}, {}}};
+  {
+    Manifest m(path);
+    for (const auto& s : plan) m.record(s, "done", step_hash(s), 1);
+  }
+  for (const auto& f : forecast(plan, Manifest(path), false)) EXPECT_TRUE(f.done);
+  auto forced = forecast(plan, Manifest(path), true);
+  EXPECT_FALSE(forced[2].done);
+  EXPECT_TRUE(forced[2].retrains) << "--force trains a finished run again";
+
+  std::ofstream(config) << "seed = 2\n";  // prepare's config changes
+  auto f = forecast(plan, Manifest(path), false);
+  EXPECT_FALSE(f[0].done);
+  EXPECT_TRUE(f[0].after.empty());
+  EXPECT_FALSE(f[1].done);
+  EXPECT_EQ(f[1].after, "prepare/x");
+  EXPECT_FALSE(f[2].done);
+  EXPECT_EQ(f[2].after, "embed/x");
+  EXPECT_TRUE(f[2].retrains) << "its recorded run is of other inputs";
+  EXPECT_FALSE(f[2].resumes);
+  EXPECT_TRUE(f[3].done) << "it reads nothing that changes";
+
+  // An interrupted training run with the same hash resumes.
+  std::ofstream(config) << "seed = 1\n";
+  Manifest(path).record(plan[2], "interrupted", step_hash(plan[2]), 1);
+  f = forecast(plan, Manifest(path), false);
+  EXPECT_FALSE(f[2].done);
+  EXPECT_TRUE(f[2].resumes);
+  EXPECT_FALSE(f[2].retrains);
+  EXPECT_FALSE(must_set_aside(plan[2], Manifest(path), step_hash(plan[2]), false));
+  EXPECT_TRUE(must_set_aside(plan[2], Manifest(path), "", false)) << "inputs about to change";
 }
 
 // A training step continues only its own unfinished run: resuming a finished checkpoint (or one
@@ -446,4 +639,202 @@ TEST(RunLock, OneHolderAtATimeAndStaleLocksAreTakenOver) {
     EXPECT_NE(std::string(e.what()).find("cannot create folder " + dir + "/file/run"), std::string::npos)
         << e.what();
   }
+}
+
+// A full run (.lock) and a --combination run (.lock-c<i>) must not share a folder at once: each
+// checks the other kind's lock; only a live holder counts.
+TEST(RunLock, TheOtherKindOfRunIsRefusedWhileItsHolderLives) {
+  const std::string dir = test::temp_dir("lock");
+  const std::string path = dir + "/.lock-c0";
+  auto error = [&]() -> std::string {
+    try {
+      require_unlocked(path, "a --combination run");
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(error(), "") << "no lock";
+  {
+    RunLock held(path);
+    std::string msg = error();
+    EXPECT_NE(msg.find("run folder " + dir + " is in use by a --combination run, pid " +
+                       std::to_string(getpid()) + " on " + hostname()),
+              std::string::npos) << msg;
+    EXPECT_TRUE(fs::exists(path)) << "only looked at";
+  }
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  waitpid(child, nullptr, 0);
+  std::ofstream(path) << hostname() << " " << child << "\n";
+  EXPECT_EQ(error(), "") << "a stale lock";
+}
+
+// Ctrl-C in training: the first SIGINT asks for a stop (checkpoint, exit 75) like SIGTERM; the
+// second has its default action, so Ctrl-C twice still ends the program at once. Where SIGINT is
+// ignored (a shell's background job), it stays ignored. Each case in a child process.
+TEST(StopSignal, FirstSigintStopsSecondKills) {
+  auto in_child = [](auto body) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(body());
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+  };
+  int status = in_child([] {
+    train::install_stop_handlers();
+    if (train::stop_requested()) return 2;
+    raise(SIGINT);
+    if (!train::stop_requested()) return 3;
+    train::install_stop_handlers();  // as the trainer does after the runner: not re-armed
+    raise(SIGINT);
+    return 4;  // not reached
+  });
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) << "status " << status;
+  status = in_child([] {
+    train::install_stop_handlers();
+    raise(SIGTERM);
+    raise(SIGUSR2);
+    return train::stop_requested() ? 0 : 5;
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  status = in_child([] {
+    signal(SIGINT, SIG_IGN);
+    train::install_stop_handlers();
+    raise(SIGINT);
+    return train::stop_requested() ? 6 : 0;
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+}
+
+namespace {
+
+// A tiny synthetic job (32x64) in a fresh folder: j.toml with c.toml, plus `extra` in the job.
+struct TinyJob {
+  std::string dir, job, config, out;
+  TinyJob(const std::string& config_text, const std::string& extra = "") {
+    dir = test::temp_dir("runjob");
+    job = dir + "/j.toml";
+    config = dir + "/c.toml";
+    out = dir + "/out";
+    std::ofstream(config) << config_text;
+    std::ofstream(job) << "config = \"c.toml\"\nmethods = [\"dae\"]\nresolutions = [\"32x64\"]\n" << extra
+                       << "[dataset]\nsynth_train = 8\nsynth_val = 4\nsynth_height = 32\nsynth_width = 64\n";
+  }
+  test::RunResult run(const std::string& args) const {
+    return test::run_command(test::loce_binary() + " run " + job + " --out " + out + " " + args);
+  }
+};
+
+const char* kTinyConfig =
+    "threads = 1\nlog-level = \"warn\"\n[pretrain]\nbatch-size = 2\nsteps = 4\nbase-width = 4\n"
+    "depth = 2\ncheckpoint-every = 2\n[finetune]\nbatch-size = 2\nsteps = 2\n[embed]\nmode = \"native\"\n"
+    "iterations = 2\n[analyze]\nn-init = 1\ngrid = 5\numap-epochs = 5\n";
+
+}  // namespace
+
+// A typo in any stage's config stops `loce run` before its first step, naming the step and the
+// key, and leaves no run folder behind (not hours later, when that stage is reached).
+TEST(Run, EveryStepsConfigIsCheckedBeforeTheFirstStep) {
+  TinyJob j(kTinyConfig, "[configs]\nanalyze = \"typo.toml\"\n");
+  std::ofstream(j.dir + "/typo.toml") << "[analyze]\ngird = 20\n";
+  for (const char* args : {"", "--dry-run"}) {
+    auto r = j.run(args);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("step analyze/32x64/dae/s0: --config " + j.dir +
+                            "/typo.toml: unknown key 'analyze.gird'"),
+              std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(j.out)) << args;
+  }
+  // A bad value too, in the job's main config (CLI11 checks every section's values for every
+  // subcommand: the first step fails, as it would when run).
+  std::ofstream(j.dir + "/typo.toml") << "[analyze]\ngrid = 20\n";
+  std::ofstream(j.config) << kTinyConfig << "[evaluate]\nbatch-size = 0\n";
+  auto r = j.run("");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("step synth: --batch-size: must be a whole number of at least 1"),
+            std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_FALSE(fs::exists(j.out));
+  // Nothing wrong: the check passes although no step's inputs exist yet, and prints nothing.
+  std::ofstream(j.config) << kTinyConfig;
+  r = j.run("--dry-run");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("Usage"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[todo] report/32x64/s0"), std::string::npos) << r.output;
+}
+
+// A full run and a --combination run of the same folder never run at once; a negative
+// combination is an error.
+TEST(Run, AFullRunAndACombinationRunExcludeEachOther) {
+  TinyJob j(kTinyConfig);
+  fs::create_directories(j.out);
+  const std::string me = hostname() + " " + std::to_string(getpid()) + "\n";
+  std::ofstream(j.out + "/.lock-c0") << me;  // a live combination run (this test process)
+  auto r = j.run("--until prepare");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("is in use by a --combination run, pid " + std::to_string(getpid())),
+            std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(j.out + "/.lock")) << "released on the way out";
+  EXPECT_FALSE(fs::exists(j.out + "/manifest.tsv"));
+  fs::remove(j.out + "/.lock-c0");
+  std::ofstream(j.out + "/.lock") << me;  // a live full run
+  r = j.run("--combination 0 --from pretrain --until pretrain");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("is in use by a full run (without --combination), pid"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(j.out + "/.lock-c0"));
+  r = j.run("--combination -5 --dry-run");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--combination: must be a whole number of at least 0"), std::string::npos)
+      << r.output;
+}
+
+// Ctrl-C (SIGINT) during training checkpoints, records the step as interrupted, releases the
+// lock and exits 75, like SIGTERM; `loce run` again resumes.
+TEST(Run, SigintInTrainingCheckpointsAndExitsForRequeue) {
+  TinyJob j(kTinyConfig, "stages = [\"prepare\", \"pretrain\"]\n");
+  std::ofstream(j.config) << "threads = 1\nlog-level = \"info\"\n[pretrain]\nbatch-size = 2\n"
+                          << "steps = 100000\nbase-width = 4\ndepth = 2\ncheckpoint-every = 2\n";
+  const std::string run = j.out + "/32x64/dae-s0/pretrain/checkpoints", log = j.dir + "/run.log";
+  pid_t pid = fork();
+  if (pid == 0) {
+    const std::string cmd = "exec " + test::loce_binary() + " run " + j.job + " --out " + j.out + " > " +
+                            log + " 2>&1";
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  auto has_checkpoint = [&] {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(run, ec))
+      if (e.path().filename().string().rfind("ckpt-", 0) == 0) return true;
+    return false;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+  int status = 0;
+  bool ended = false;
+  while (!has_checkpoint() && std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      ended = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!ended) {
+    kill(pid, SIGINT);
+    waitpid(pid, &status, 0);
+  }
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSERT_FALSE(ended) << "loce run ended before its first checkpoint:\n" << text.str();
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status << "\n" << text.str();
+  EXPECT_EQ(WEXITSTATUS(status), train::kExitRequeue) << text.str();
+  EXPECT_NE(text.str().find("stop signal: checkpointing"), std::string::npos) << text.str();
+  EXPECT_FALSE(fs::exists(j.out + "/.lock")) << text.str();
+  std::ifstream manifest(j.out + "/manifest.tsv");
+  std::stringstream lines;
+  lines << manifest.rdbuf();
+  EXPECT_NE(lines.str().find("pretrain/32x64/dae/s0\tinterrupted\t"), std::string::npos) << lines.str();
 }
