@@ -309,7 +309,9 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   // memory; flush() writes it. A periodic checkpoint is flushed only once the next step's loss
   // has come out finite: weights an update has blown up (finite or not) are never written over,
   // or pruned in place of, the last good checkpoint. Ranks hold identical weights, so each
-  // decides alone and all stop together.
+  // decides alone and all stop together. Ranks hold identical buffers too (synchronised after
+  // every step), so capturing changes nothing in the live model: when and how often checkpoints
+  // are taken cannot change the result.
   bool captured = false;
   auto capture = [&]() {
     drain();  // a non-finite loss is reported as such, at its step
@@ -320,7 +322,6 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
       fail("non-finite weights after step ", st.step, " of the ", cfg.method,
            " run (the last update diverged; lower --lr or set --clip-grad-norm); stopped "
            "without saving, the last good checkpoint is ", last_good_checkpoint());
-    if (dp) dp->average_buffers();
     st.epoch = st.step / std::max<int64_t>(1, per_epoch);
     st.batch_in_epoch = st.step % std::max<int64_t>(1, per_epoch);
     if (root) {
@@ -411,6 +412,14 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
       flush();       // (its curves end before this step)
     }
     optimizer->step();
+    // BatchNorm statistics: each rank's forward updated them from its own batch. Averaged over
+    // ranks after every step (one all-reduce of a few KB, queued on the device like the loss),
+    // every rank holds the same statistics at every step, so rank 0's checkpoint is every rank's
+    // state and a resume is bit-exact. (DDP's alternative, broadcasting rank 0's statistics
+    // before each forward, would make them estimates from rank 0's batches alone; averaging
+    // keeps the whole global batch in them, as the average at checkpoint time did before.)
+    // Averaging only at checkpoints changed the live model whenever one was taken.
+    if (dp) dp->synchronize_buffers();
 
     ++st.step;
     ++steps_this_run;
