@@ -2,7 +2,9 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <functional>
 #include <limits>
 
@@ -217,4 +219,35 @@ TEST(Checkpoint, RoundTripAndNewestSelection) {
   { std::ofstream(dir + "/garbage.bin") << "not a checkpoint"; }
   EXPECT_THROW(read_checkpoint(dir + "/garbage.bin"), InputError);
   EXPECT_THROW(newest_checkpoint(test::temp_dir("empty")), InputError);
+}
+
+// Format 2 stores a SHA-256 of the state after it: a flipped byte that still parses (here in the
+// model bytes) is an UnreadableCheckpoint, the kind the trainer sets aside as .bad.
+TEST(Checkpoint, AFlippedByteFailsTheChecksum) {
+  auto dir = test::temp_dir("ckpt_flip");
+  RunState st;
+  st.kind = "pretrain";
+  st.method = "dae";
+  st.model = std::string(4096, 'w');
+  st.optimizer = "optimizer-bytes";
+  const std::string path = checkpoint_path(dir, 3);
+  write_checkpoint(path, st);
+  EXPECT_TRUE(read_checkpoint(path).checksum_verified);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    bytes = ss.str();
+  }
+  const size_t at = bytes.find(std::string(64, 'w'));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 1000] = 'x';
+  { std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes; }
+  try {
+    read_checkpoint(path);
+    FAIL() << "a damaged checkpoint was read";
+  } catch (const UnreadableCheckpoint& e) {
+    EXPECT_NE(std::string(e.what()).find("checksum"), std::string::npos) << e.what();
+  }
 }
