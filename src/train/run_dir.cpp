@@ -102,7 +102,9 @@ LoadedRun load_run(const RunState& state, const std::string& checkpoint,
   LoadedRun run;
   run.checkpoint = checkpoint;
   run.method = state.method;
+  run.kind = state.kind;
   run.step = state.step;
+  run.total_steps = state.total_steps;
   run.entries = state.config;
   run.config = config_from_entries(state.config);
   run.network = models::Network(run.config.network_config(), heads);

@@ -47,7 +47,9 @@ std::string resolve_checkpoint(const std::string& run_dir_or_checkpoint);
 struct LoadedRun {
   std::string checkpoint;
   std::string method;
+  std::string kind;            // pretrain | finetune
   int64_t step = 0;
+  int64_t total_steps = 0;     // of the run; step < total_steps: stopped before its end
   TrainConfig config;          // the fields network_config() needs, parsed back
   ConfigEntries entries;
   models::Network network{nullptr};

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -277,4 +278,62 @@ TEST_F(Training, FineTuningKeepsTheEncoderFrozenAndEvaluationScores) {
   EXPECT_TRUE(std::ifstream(ft_run + "/eval.md").good());
   auto h = h5::File::open(ft_run + "/eval.h5");
   EXPECT_EQ(h5::read_tensor(h, "/eval/confusion").sizes(), (std::vector<int64_t>{19, 19}));
+}
+
+// Fine-tuning takes a finished pretraining run's encoder: an unfinished one only when asked
+// (--allow-unfinished-encoder), a fine-tuning run never. Full-resolution labels must be at
+// least as fine as the images, of the same aspect ratio.
+TEST_F(Training, FineTuningRefusesUnfinishedOrNonPretrainingEncodersAndCoarseLabels) {
+  namespace fs = std::filesystem;
+  auto pre = test::tiny_config("dae", cache_);
+  pre.steps = 4;
+  pre.checkpoint_every = 2;
+  const std::string pre_run = test::temp_dir("run_unfinished");
+  train::run_pretraining(pre, pre_run, false, torch::kCPU);
+  fs::remove(train::checkpoint_path(pre_run, 4));  // as if stopped after step 2 of 4
+
+  auto ft = test::tiny_config("finetune", cache_);
+  ft.encoder_run = pre_run;
+  ft.steps = 2;
+  const std::string parent = test::temp_dir("run_ft_checks");
+  try {
+    train::run_finetuning(ft, parent + "/a", false, torch::kCPU);
+    FAIL() << "an unfinished encoder was accepted";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("step 2 of 4"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("--allow-unfinished-encoder"), std::string::npos) << msg;
+  }
+  EXPECT_FALSE(fs::exists(parent + "/a"));
+  const std::string ft_run = parent + "/b";
+  train::run_finetuning(ft, ft_run, false, torch::kCPU, /*allow_unfinished_encoder=*/true);
+
+  auto ft2 = ft;
+  ft2.encoder_run = ft_run;
+  try {
+    train::run_finetuning(ft2, parent + "/c", false, torch::kCPU, true);
+    FAIL() << "a fine-tuning run was accepted as encoder";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a pretraining run"), std::string::npos) << e.what();
+  }
+
+  train::EvaluationSetup ev;
+  ev.model_run = ft_run;
+  ev.data = cache_;
+  ev.full_res_labels = parent + "/coarse.h5";
+  test::write_synthetic_cache(ev.full_res_labels, 48, 12, 16, 32);
+  try {
+    train::run_evaluation(ev);
+    FAIL() << "coarser labels were accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("below the 32x64"), std::string::npos) << e.what();
+  }
+  ev.full_res_labels = parent + "/square.h5";
+  test::write_synthetic_cache(ev.full_res_labels, 48, 12, 64, 64);
+  try {
+    train::run_evaluation(ev);
+    FAIL() << "labels of another aspect ratio were accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("aspect ratio"), std::string::npos) << e.what();
+  }
 }
