@@ -156,7 +156,8 @@ TEST_F(Resume, InspectPrintsTheRunState) {
   auto r = test::run_command(loce_path() + " inspect " + dir_ + "/straight");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* s : {"method          dae", "step            16 / 16", "format version  2",
-                        "checksum        verified", "state sha256", "lr = 0.003"})
+                        "checksum        verified", "state sha256", "lr = 0.003",
+                        "data_fingerprint = ", "threads = 1"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
 }
 
@@ -186,4 +187,20 @@ TEST_F(Resume, ABitFlipInTheNewestCheckpointIsCaughtByItsChecksum) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("moved to " + newest + ".bad"), std::string::npos) << r.output;
   EXPECT_EQ(digest(run), straight_digest_);
+}
+
+// CPU reductions round differently under another thread count: a resume with another
+// --threads goes on, with a warning that the result will not be bit-identical.
+TEST_F(Resume, AnotherThreadCountIsWarnedAbout) {
+  namespace fs = std::filesystem;
+  const std::string run = dir_ + "/threads";
+  fs::copy(dir_ + "/straight", run, fs::copy_options::recursive);
+  fs::remove(train::checkpoint_path(run, kSteps));
+  std::string command = pretrain_command(cache_, run, "--resume");
+  command.replace(command.find("--threads 1"), 11, "--threads 2");
+  auto r = test::run_command(command);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("not be bit-identical"), std::string::npos) << r.output;
+  auto same = test::run_command(pretrain_command(cache_, dir_ + "/straight", "--resume"));
+  EXPECT_EQ(same.output.find("bit-identical"), std::string::npos) << same.output;
 }

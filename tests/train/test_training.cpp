@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/lock_file.h"
 #include "dist/self_communicator.h"
 #include "dist/world.h"
 #include "ssl/task.h"
@@ -23,6 +27,7 @@
 #include "train/tiny_config.h"
 
 using namespace loce;
+using loce::LockFile;
 
 namespace {
 
@@ -278,6 +283,81 @@ TEST_F(Training, FineTuningKeepsTheEncoderFrozenAndEvaluationScores) {
   EXPECT_TRUE(std::ifstream(ft_run + "/eval.md").good());
   auto h = h5::File::open(ft_run + "/eval.h5");
   EXPECT_EQ(h5::read_tensor(h, "/eval/confusion").sizes(), (std::vector<int64_t>{19, 19}));
+}
+
+// The run folder's lock: a live holder (here this very process) refuses a second trainer before
+// it touches anything; a dead holder's lock is taken over; the lock is gone after the run.
+TEST_F(Training, ARunFolderInUseIsRefusedAndAStaleLockTakenOver) {
+  namespace fs = std::filesystem;
+  auto config = test::tiny_config("dae", cache_);
+  config.steps = 2;
+  const std::string run = test::temp_dir("run_locked");
+  { std::ofstream(train::lock_path(run)) << LockFile::holder_line() << "\n"; }
+  try {
+    train::run_pretraining(config, run, false, torch::kCPU);
+    FAIL() << "a locked run folder was trained into";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("in use by pid " + std::to_string(getpid())), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(fs::exists(train::lock_path(run)));  // not ours to remove
+  EXPECT_FALSE(fs::exists(train::run_info_path(run)));
+  EXPECT_TRUE(train::list_checkpoints(run).empty());
+
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  { std::ofstream(train::lock_path(run)) << host << " " << dead << " -\n"; }
+  auto outcome = train::run_pretraining(config, run, false, torch::kCPU);
+  EXPECT_EQ(outcome.step, 2);
+  EXPECT_FALSE(fs::exists(train::lock_path(run)));
+}
+
+// The data a run trains on is part of its config (a fingerprint of the split): a resume onto
+// another cache of the same size is refused naming data_fingerprint; the same data under
+// another path is fine.
+TEST_F(Training, ResumeOntoOtherDataIsRefused) {
+  namespace fs = std::filesystem;
+  auto config = test::tiny_config("dae", cache_);
+  config.steps = 2;
+  const std::string run = test::temp_dir("run_data");
+  train::run_pretraining(config, run, false, torch::kCPU);
+  const std::string dir = test::temp_dir("other_data");
+  auto other = config;
+  other.data = dir + "/other.h5";
+  test::write_synthetic_cache(other.data, 48, 12, 32, 64, /*seed=*/4);
+  try {
+    train::run_pretraining(other, run, true, torch::kCPU);
+    FAIL() << "resumed onto other data";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'data_fingerprint'"), std::string::npos) << e.what();
+  }
+  auto moved = config;
+  moved.data = dir + "/moved.h5";
+  fs::copy_file(cache_, moved.data);
+  EXPECT_NO_THROW(train::run_pretraining(moved, run, true, torch::kCPU));
+}
+
+// A run that fails before its first checkpoint leaves no run.json behind, and no folder when it
+// made the folder; a folder that was there keeps what else it holds.
+TEST_F(Training, ARunFailingBeforeItsFirstCheckpointRemovesWhatItCreated) {
+  namespace fs = std::filesystem;
+  auto bad = test::tiny_config("dae", cache_);
+  bad.task.dae_sigma = 1e300;  // NaN loss at step 0 (see above)
+  const std::string parent = test::temp_dir("run_fail");
+  const std::string fresh = parent + "/fresh";
+  EXPECT_THROW(train::run_pretraining(bad, fresh, false, torch::kCPU), Error);
+  EXPECT_FALSE(fs::exists(fresh));
+
+  const std::string existing = parent + "/existing";
+  fs::create_directories(existing);
+  { std::ofstream(existing + "/notes.txt") << "mine"; }
+  EXPECT_THROW(train::run_pretraining(bad, existing, false, torch::kCPU), Error);
+  EXPECT_FALSE(fs::exists(train::run_info_path(existing)));
+  EXPECT_FALSE(fs::exists(train::lock_path(existing)));
+  EXPECT_TRUE(fs::exists(existing + "/notes.txt"));
 }
 
 // Fine-tuning takes a finished pretraining run's encoder: an unfinished one only when asked
