@@ -11,6 +11,7 @@ struct FinetuneArgs {
   train::TrainConfig config;
   std::string out;
   bool resume = false;
+  bool allow_unfinished_encoder = false;
 };
 
 RunFn setup_finetune(CLI::App& cli) {
@@ -23,11 +24,14 @@ RunFn setup_finetune(CLI::App& cli) {
       ->check(CLI::ExistingFile);
   sub->add_option("--out", a->out, "Run folder of the fine-tuned model")->required();
   sub->add_flag("--resume", a->resume, "Continue from the newest checkpoint in --out");
+  sub->add_flag("--allow-unfinished-encoder", a->allow_unfinished_encoder,
+                "Accept an --encoder run stopped before its last step (warns)");
   train::add_train_options(*sub, a->config, /*pretext=*/false);
   return [a](const Context& ctx) {
     train::TrainConfig config = a->config;
     config.seed = ctx.global.seed;
-    auto outcome = train::run_finetuning(config, a->out, a->resume, ctx.device);
+    auto outcome = train::run_finetuning(config, a->out, a->resume, ctx.device,
+                                         a->allow_unfinished_encoder);
     return outcome.interrupted ? train::kExitRequeue : 0;
   };
 }

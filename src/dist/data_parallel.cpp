@@ -181,6 +181,14 @@ void DataParallel::average_buffers() {
   for_each_flat_group(integral, [&](at::Tensor& flat) { comm_->broadcast(flat, 0); });
 }
 
+void DataParallel::synchronize_buffers() {
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> floating;
+  for (auto& b : module_.buffers(/*recurse=*/true))
+    if (at::isFloatingType(b.scalar_type())) floating.push_back(b);
+  for_each_flat_group(floating, [&](at::Tensor& flat) { comm_->all_reduce(flat, ReduceOp::Avg); });
+}
+
 void DataParallel::broadcast_state(int root) {
   at::NoGradGuard no_grad;
   std::vector<at::Tensor> all = module_.parameters(true);

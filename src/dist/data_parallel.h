@@ -12,8 +12,10 @@
 // still starts every bucket in the same order and nobody deadlocks; with
 // find_unused_parameters, parameters unused on every rank keep an undefined .grad instead (as
 // in single-process training), at the cost of one small extra all-reduce per step.
-// BatchNorm statistics stay per rank; average_buffers() makes them equal (before evaluation and
-// before checkpointing).
+// BatchNorm statistics are updated by each rank's forward from its own batch;
+// synchronize_buffers(), called by the trainer after every optimiser step, averages them so that
+// every rank holds the same statistics at every step (see there), and average_buffers() makes
+// them equal once (e.g. before evaluating a model trained without the per-step call).
 #include <torch/nn/module.h>
 
 #include <cstdint>
@@ -52,6 +54,13 @@ class DataParallel {
   // Floating buffers (BatchNorm running mean/var) averaged over ranks, integer ones (batch
   // counters) taken from rank 0.
   void average_buffers();
+  // Floating buffers averaged over ranks: one all-reduce of one flat tensor per (dtype, device),
+  // queued like any collective (no host synchronisation on a GPU). Integer buffers (BatchNorm's
+  // num_batches_tracked) are left alone: every rank runs the same forwards, so they count alike,
+  // and they started equal (broadcast at construction, or one checkpoint loaded by all).
+  // Called after every step, it keeps the ranks' statistics identical at all times, so a
+  // checkpoint (rank 0's state) is every rank's state and taking one changes nothing.
+  void synchronize_buffers();
   // Parameters and buffers of `root` copied to every rank.
   void broadcast_state(int root = 0);
 

@@ -14,6 +14,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "train/run_dir.h"
+#include "train/sha256.h"
 
 namespace boost::serialization {
 
@@ -34,10 +35,49 @@ void serialize(Archive& ar, loce::train::RunState& s, const unsigned version) {
 
 }  // namespace boost::serialization
 
-BOOST_CLASS_VERSION(loce::train::RunState, 1)  // == kCheckpointFormat
+BOOST_CLASS_VERSION(loce::train::RunState, 2)  // == kCheckpointFormat
 BOOST_CLASS_VERSION(loce::train::Curves, 1)
 
 namespace loce::train {
+
+std::string payload_digest(const RunState& s) {
+  Sha256 h;
+  auto bytes = [&](const std::string& v) {  // length-prefixed, so fields cannot run together
+    const uint64_t n = v.size();
+    h.update(&n, sizeof n);
+    h.update(v);
+  };
+  auto number = [&](int64_t v) { h.update(&v, sizeof v); };
+  auto floats = [&](const std::vector<float>& v) {
+    number(int64_t(v.size()));
+    h.update(v.data(), v.size() * sizeof(float));
+  };
+  bytes(s.magic);
+  bytes(s.kind);
+  bytes(s.method);
+  number(int64_t(s.config.size()));
+  for (const auto& [k, v] : s.config) {
+    bytes(k);
+    bytes(v);
+  }
+  bytes(s.config_hash);
+  bytes(s.git_revision);
+  for (int64_t v : {s.step, s.total_steps, s.epoch, s.batch_in_epoch, s.world_size}) number(v);
+  bytes(s.cpu_rng_state);
+  bytes(s.cuda_rng_state);
+  number(int64_t(s.curves.step.size()));
+  h.update(s.curves.step.data(), s.curves.step.size() * sizeof(int64_t));
+  floats(s.curves.loss);
+  floats(s.curves.lr);
+  number(int64_t(s.curves.metrics.size()));
+  for (const auto& [name, values] : s.curves.metrics) {
+    bytes(name);
+    floats(values);
+  }
+  bytes(s.model);
+  bytes(s.optimizer);
+  return h.hex_digest();
+}
 
 void write_checkpoint(const std::string& path, const RunState& state) {
   ensure_parent_dir(path);
@@ -47,6 +87,8 @@ void write_checkpoint(const std::string& path, const RunState& state) {
     if (!os) fail("cannot write checkpoint ", file.temp_path());
     boost::archive::binary_oarchive ar(os);
     ar << state;
+    const std::string digest = payload_digest(state);  // format 2: the checksum follows
+    ar << digest;
     os.flush();
     if (!os) fail("writing checkpoint ", file.temp_path(), " failed (disk full?)");
   }
@@ -60,6 +102,19 @@ RunState read_checkpoint(const std::string& path) {
   try {
     boost::archive::binary_iarchive ar(is);
     ar >> state;
+    if (state.magic == kCheckpointMagic && state.format_version >= 2 &&
+        state.format_version <= kCheckpointFormat) {
+      std::string stored;
+      ar >> stored;
+      const std::string computed = payload_digest(state);
+      if (stored != computed)
+        throw UnreadableCheckpoint(cat("checkpoint ", path, " is damaged: its contents do not match "
+                                       "their SHA-256 checksum (stored ", stored.substr(0, 16),
+                                       "..., computed ", computed.substr(0, 16), "...)"));
+      state.checksum_verified = true;
+    }
+  } catch (const UnreadableCheckpoint&) {
+    throw;
   } catch (const std::exception& e) {
     throw UnreadableCheckpoint(cat("checkpoint ", path, " is unreadable or from an incompatible build (",
                                    e.what(), ")"));

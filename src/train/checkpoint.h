@@ -4,6 +4,11 @@
 // far, the config with its hash, and a format version. The run state is a Boost.Serialization
 // binary archive (class version via BOOST_CLASS_VERSION, so older files stay readable);
 // the file is written through AtomicFile, so it is either complete or absent.
+//
+// Format versions: 1, the run state alone; 2 (current), followed in the archive by the SHA-256 of
+// the state's contents (model, optimiser, RNG states, curves, config, counters), verified on
+// read: a damaged file whose bytes still parse (a flipped bit in the weights) is an
+// UnreadableCheckpoint like a truncated one. Version-1 files still load, unverified.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -15,7 +20,7 @@
 namespace loce::train {
 
 constexpr const char* kCheckpointMagic = "loce-checkpoint";
-constexpr unsigned kCheckpointFormat = 1;  // keep equal to BOOST_CLASS_VERSION(RunState)
+constexpr unsigned kCheckpointFormat = 2;  // keep equal to BOOST_CLASS_VERSION(RunState)
 
 struct Curves {
   std::vector<int64_t> step;
@@ -41,7 +46,11 @@ struct RunState {
   std::string model;             // torch::save of the network
   std::string optimizer;         // the optimiser's save()
   Curves curves;
+  bool checksum_verified = false;  // set by read_checkpoint (format >= 2); not stored
 };
+
+// SHA-256 over everything the state holds (what a format-2 checkpoint stores after it).
+std::string payload_digest(const RunState& state);
 
 // Rank 0 writes; the caller decides who calls.
 void write_checkpoint(const std::string& path, const RunState& state);

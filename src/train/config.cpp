@@ -88,6 +88,8 @@ ConfigEntries TrainConfig::entries() const {
                   {"image_height", str(image_height)},
                   {"image_width", str(image_width)}};
   if (!encoder_digest.empty()) e.push_back({"encoder_digest", encoder_digest});
+  if (!data_fingerprint.empty()) e.push_back({"data_fingerprint", data_fingerprint});
+  if (threads > 0) e.push_back({"threads", str(threads)});
   return e;
 }
 
@@ -133,9 +135,12 @@ void TrainConfig::validate() const {
 
 bool is_bookkeeping_key(const std::string& key) {
   static const std::set<std::string> keys{"data", "log_every", "checkpoint_every",
-                                          "keep_checkpoints", "prefetch", "encoder_run"};
+                                          "keep_checkpoints", "prefetch", "encoder_run",
+                                          "threads"};
   return keys.count(key) > 0;
 }
+
+bool is_later_key(const std::string& key) { return key == "data_fingerprint"; }
 
 std::string config_hash(const ConfigEntries& entries) {
   Sha256 h;
@@ -150,8 +155,13 @@ void check_resumable(const ConfigEntries& saved, const ConfigEntries& now) {
   for (const auto& [key, value] : now) {
     if (is_bookkeeping_key(key)) continue;
     auto it = std::find_if(saved.begin(), saved.end(), [&](const auto& e) { return e.first == key; });
+    if (it == saved.end() && is_later_key(key)) continue;  // an older checkpoint
     if (it == saved.end())
       bad_input("cannot resume: the checkpoint's config has no key '", key, "'");
+    if (it->second != value && key == "data_fingerprint")
+      bad_input("cannot resume: config key 'data_fingerprint' changed from ", it->second, " to ",
+                value, ": the cache holds other data than the run was trained on (start a new "
+                "run folder, or pass the cache the run began with)");
     if (it->second != value)
       bad_input("cannot resume: config key '", key, "' changed from ", it->second, " to ", value,
                 " (start a new run folder, or restore the old value)");

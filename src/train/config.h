@@ -2,7 +2,9 @@
 // Everything that defines a training run (pretraining or fine-tuning). A checkpoint stores the
 // config as ordered key = value entries; `--resume` compares them key by key and refuses a
 // change to any key that alters what the run computes (all but the bookkeeping keys: logging,
-// checkpoint cadence, read-ahead, data path), naming the key.
+// checkpoint cadence, read-ahead, data path), naming the key. Which data the run trains on is
+// the data_fingerprint key (the path may change, the content may not); the CPU thread count is
+// recorded (threads) and a change only warned about (see the trainer).
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -55,6 +57,12 @@ struct TrainConfig {
   int64_t world_size = 1;
   int64_t dataset_size = 0;
   int64_t image_height = 0, image_width = 0;
+  // A fingerprint of the training split (data_fingerprint() in train/trainer.h), so that a resume
+  // onto other data is refused; empty in runs written before it was recorded.
+  std::string data_fingerprint;
+  // Intra-op CPU threads the run computed with (at::get_num_threads()): CPU reductions round
+  // differently under another count. Recorded, not compared by check_resumable: the trainer warns.
+  int64_t threads = 0;
 
   models::NetworkConfig network_config() const;
   std::vector<std::pair<std::string, std::string>> entries() const;
@@ -63,8 +71,12 @@ struct TrainConfig {
 
 using ConfigEntries = std::vector<std::pair<std::string, std::string>>;
 
-// Keys whose change does not alter the computation.
+// Keys whose change does not alter the computation (and threads, whose change the trainer only
+// warns about): left out of the hash and of check_resumable.
 bool is_bookkeeping_key(const std::string& key);
+// Keys recorded only by later versions: a checkpoint without them is resumable (nothing to
+// compare), one with them must match.
+bool is_later_key(const std::string& key);
 // SHA-256 over the entries that matter.
 std::string config_hash(const ConfigEntries& entries);
 // Throws InputError naming the first key that matters and differs (or is missing).

@@ -125,6 +125,17 @@ SegmentationScores run_evaluation(const EvaluationSetup& setup) {
   std::unique_ptr<data::Cache> full;
   if (!setup.full_res_labels.empty()) {
     full = std::make_unique<data::Cache>(setup.full_res_labels);
+    // Labels at least as fine as the images the model sees (the run's training size: the
+    // cache was checked against it above), of the same shape: predictions are upsampled to the
+    // labels, never the labels downsampled.
+    const int64_t fh = full->height(), fw = full->width(), h = cache.height(), w = cache.width();
+    if (fh < h || fw < w)
+      bad_input("--full-res-labels ", setup.full_res_labels, ": holds ", fh, "x", fw,
+                " labels, below the ", h, "x", w, " of ", setup.data,
+                " (the run's training size); pass a cache prepared at full resolution");
+    if (fh * w != fw * h)
+      bad_input("--full-res-labels ", setup.full_res_labels, ": holds ", fh, "x", fw,
+                " labels, another aspect ratio than the ", h, "x", w, " of ", setup.data);
     if (full->size(setup.split) != n || full->names(setup.split) != cache.names(setup.split))
       bad_input("--full-res-labels ", setup.full_res_labels, ": split '", setup.split,
                 "' does not hold the same images as ", setup.data);

@@ -67,9 +67,23 @@ std::unique_ptr<ssl::Task> make_segmentation_task() {
 }
 
 TrainOutcome run_finetuning(TrainConfig config, const std::string& run_dir, bool resume,
-                            const c10::Device& device) {
+                            const c10::Device& device, bool allow_unfinished_encoder) {
   if (config.encoder_run.empty()) bad_input("finetune: --encoder RUN_DIR is required");
   LoadedRun pretrained = load_run(config.encoder_run, models::HeadSet{}, c10::Device(c10::kCPU));
+  // Only a pretraining run's encoder, and only a finished one unless asked for: a half-trained
+  // (interrupted) encoder would go on silently into fine-tuning, evaluation and the tables.
+  if (pretrained.kind != "pretrain")
+    bad_input("finetune: --encoder ", config.encoder_run, " is a ",
+              pretrained.kind.empty() ? std::string("unknown") : pretrained.kind, " run (method ",
+              pretrained.method, "), not a pretraining run; pass the folder of a `loce pretrain` run");
+  if (pretrained.step < pretrained.total_steps) {
+    if (!allow_unfinished_encoder)
+      bad_input("finetune: --encoder ", config.encoder_run, " is unfinished: ", pretrained.checkpoint,
+                " is at step ", pretrained.step, " of ", pretrained.total_steps,
+                "; finish it with `loce pretrain ... --resume`, or pass --allow-unfinished-encoder");
+    log::warn("fine-tuning on an unfinished encoder: ", pretrained.checkpoint, " is at step ",
+              pretrained.step, " of ", pretrained.total_steps, " (--allow-unfinished-encoder)");
+  }
   check_cache_matches_run(pretrained, config.data);
   config.base_width = pretrained.config.base_width;
   config.depth = pretrained.config.depth;
@@ -79,7 +93,7 @@ TrainOutcome run_finetuning(TrainConfig config, const std::string& run_dir, bool
   // resume onto another encoder is refused like any other changed key.
   config.encoder_digest = state_digest(*pretrained.network->encoder);
   log::info("fine-tuning on the frozen encoder of ", pretrained.checkpoint, " (", pretrained.method,
-            ", step ", pretrained.step, ")");
+            ", step ", pretrained.step, " of ", pretrained.total_steps, ")");
 
   auto task = make_segmentation_task();
   models::Network net = initial_network(config, task->heads());

@@ -16,8 +16,9 @@ namespace loce::train {
 std::unique_ptr<ssl::Task> make_segmentation_task();
 
 // config.encoder_run names the pretrained run; the architecture keys (base_width, depth,
-// bilinear) are taken from it.
+// bilinear) are taken from it. It must be a pretraining run (kind pretrain) that reached its
+// last step; an unfinished one only with `allow_unfinished_encoder` (and a warning).
 TrainOutcome run_finetuning(TrainConfig config, const std::string& run_dir, bool resume,
-                            const c10::Device& device);
+                            const c10::Device& device, bool allow_unfinished_encoder = false);
 
 }  // namespace loce::train

@@ -33,6 +33,7 @@ CheckpointSummary summarize_checkpoint(const std::string& run_dir_or_checkpoint)
   s.config_hash = st.config_hash;
   s.git_revision = st.git_revision;
   s.format_version = st.format_version;
+  s.checksum = st.checksum_verified ? "verified" : "none (format 1)";
   s.step = st.step;
   s.total_steps = st.total_steps;
   s.epoch = st.epoch;
@@ -54,6 +55,7 @@ std::string summary_text(const CheckpointSummary& s) {
      << s.method << "\nstep            " << s.step << " / " << s.total_steps
      << "\nepoch           " << s.epoch << " (next batch " << s.batch_in_epoch << ")"
      << "\nworld size      " << s.world_size << "\nformat version  " << s.format_version
+     << "\nchecksum        " << s.checksum
      << "\ngit revision    " << s.git_revision << "\nparameters      " << s.parameters
      << "\nconfig hash     " << s.config_hash << "\nstate sha256    " << s.digest << "\nconfig\n";
   for (const auto& [k, v] : s.config) os << "  " << k << " = " << v << "\n";
@@ -74,6 +76,7 @@ std::string summary_json(const CheckpointSummary& s) {
      << q(s.method) << ", \"step\": " << s.step << ", \"total_steps\": " << s.total_steps
      << ", \"epoch\": " << s.epoch << ", \"batch_in_epoch\": " << s.batch_in_epoch
      << ", \"world_size\": " << s.world_size << ", \"format_version\": " << s.format_version
+     << ", \"checksum\": " << q(s.checksum)
      << ", \"git_revision\": " << q(s.git_revision) << ", \"parameters\": " << s.parameters
      << ", \"config_hash\": " << q(s.config_hash) << ", \"sha256\": " << q(s.digest)
      << ", \"config\": {";

@@ -14,6 +14,7 @@ std::string state_digest(const torch::nn::Module& module);
 
 struct CheckpointSummary {
   std::string path, kind, method, config_hash, git_revision, digest;
+  std::string checksum;  // "verified" (format >= 2) or "none (format 1)"; a mismatch is an error
   unsigned format_version = 0;
   int64_t step = 0, total_steps = 0, epoch = 0, batch_in_epoch = 0, world_size = 0;
   int64_t parameters = 0;  // element count of parameters

@@ -29,6 +29,7 @@ std::string checkpoint_path(const std::string& run_dir, int64_t step) {
 
 std::string curves_path(const std::string& run_dir) { return (fs::path(run_dir) / "train.h5").string(); }
 std::string run_info_path(const std::string& run_dir) { return (fs::path(run_dir) / "run.json").string(); }
+std::string lock_path(const std::string& run_dir) { return (fs::path(run_dir) / "train.lock").string(); }
 
 std::vector<std::string> list_checkpoints(const std::string& run_dir) {
   std::vector<std::string> out;
@@ -87,6 +88,8 @@ TrainConfig config_from_entries(const ConfigEntries& entries) {
     else if (key == "rpl_grid") c.task.rpl_grid = as_int();
     else if (key == "image_height") c.image_height = as_int();
     else if (key == "image_width") c.image_width = as_int();
+    else if (key == "data_fingerprint") c.data_fingerprint = value;
+    else if (key == "threads") c.threads = as_int();
   }
   return c;
 }
@@ -102,7 +105,9 @@ LoadedRun load_run(const RunState& state, const std::string& checkpoint,
   LoadedRun run;
   run.checkpoint = checkpoint;
   run.method = state.method;
+  run.kind = state.kind;
   run.step = state.step;
+  run.total_steps = state.total_steps;
   run.entries = state.config;
   run.config = config_from_entries(state.config);
   run.network = models::Network(run.config.network_config(), heads);

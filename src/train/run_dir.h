@@ -3,7 +3,11 @@
 //
 //   RUN_DIR/
 //     run.json                   kind (pretrain | finetune), method, config entries, config hash,
-//                                git revision, world size: for people and tools (written at start)
+//                                git revision, world size: for people and tools (written at start;
+//                                removed again if the run fails before its first checkpoint)
+//     train.lock                 "HOST PID SLURM_JOB_ID" of the process training into the folder
+//                                (core/lock_file.h), held by rank 0 from before it looks at the
+//                                checkpoints until the process ends
 //     checkpoints/
 //       ckpt-00001200.bin        one file per checkpoint (step zero-padded to 8 digits), written
 //                                by rank 0 to a temporary name and renamed; the last K are kept.
@@ -35,6 +39,7 @@ std::string checkpoints_dir(const std::string& run_dir);
 std::string checkpoint_path(const std::string& run_dir, int64_t step);
 std::string curves_path(const std::string& run_dir);   // train.h5
 std::string run_info_path(const std::string& run_dir); // run.json
+std::string lock_path(const std::string& run_dir);     // train.lock
 
 // Checkpoint files of a run, oldest first (temporary files of interrupted writes are ignored).
 std::vector<std::string> list_checkpoints(const std::string& run_dir);
@@ -47,7 +52,9 @@ std::string resolve_checkpoint(const std::string& run_dir_or_checkpoint);
 struct LoadedRun {
   std::string checkpoint;
   std::string method;
+  std::string kind;            // pretrain | finetune
   int64_t step = 0;
+  int64_t total_steps = 0;     // of the run; step < total_steps: stopped before its end
   TrainConfig config;          // the fields network_config() needs, parsed back
   ConfigEntries entries;
   models::Network network{nullptr};

@@ -8,8 +8,10 @@
 #include <ATen/cuda/CUDAGeneratorImpl.h>
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <filesystem>
 #include <optional>
@@ -18,6 +20,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/lock_file.h"
 #include "core/log.h"
 #include "core/seed.h"
 #include "core/timer.h"
@@ -27,6 +30,7 @@
 #include "data/sampler.h"
 #include "dist/data_parallel.h"
 #include "dist/object_io.h"
+#include "dist/on_root.h"
 #include "dist/watchdog.h"
 #include "dist/world.h"
 #include "train/autocast.h"
@@ -35,6 +39,7 @@
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 #include "train/run_dir.h"
+#include "train/sha256.h"
 #include "train/stop_signal.h"
 
 namespace loce::train {
@@ -156,7 +161,54 @@ void channels_last(torch::nn::Module& m) {
     if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
 }
 
+// A run that fails before its first checkpoint leaves nothing behind (rank 0): its run.json,
+// unless the folder held checkpoints before, and the folder itself (with an empty checkpoints/)
+// when this process created it and nothing else is in it. Declared before the run's lock, so the
+// lock is gone when the folder is removed. Runs only while an exception unwinds the trainer.
+struct FailureCleanup {
+  std::string run_dir;
+  const TrainOutcome& out;
+  bool created_dir = false;
+  bool wrote_run_info = false;
+  const int exceptions = std::uncaught_exceptions();
+  FailureCleanup(std::string dir, const TrainOutcome& o) : run_dir(std::move(dir)), out(o) {}
+  ~FailureCleanup() {
+    if (std::uncaught_exceptions() <= exceptions || !out.checkpoint.empty()) return;
+    std::error_code ec;
+    if (wrote_run_info) std::filesystem::remove(run_info_path(run_dir), ec);
+    if (created_dir) {
+      std::filesystem::remove(checkpoints_dir(run_dir), ec);  // only if empty
+      std::filesystem::remove(run_dir, ec);                   // only if empty
+    }
+  }
+};
+
 }  // namespace
+
+std::string data_fingerprint(const data::Cache& cache, const std::string& split) {
+  // Names, sizes and a fixed sample of at most 8 rows (the first, the last and evenly spaced
+  // between, images and labels): a fingerprint, not a checksum of every byte, so that it costs
+  // a few reads even for a full-resolution cache of tens of GB. It tells datasets apart (other
+  // frames, another rendering, another seed of the synthetic set); an edit confined to rows
+  // outside the sample goes unseen.
+  constexpr int64_t kSampled = 8;
+  Sha256 h;
+  const int64_t n = cache.size(split);
+  std::ostringstream head;
+  head << "loce-data-fingerprint-1\n" << split << '\n' << n << ' ' << cache.height() << ' '
+       << cache.width() << '\n';
+  h.update(head.str());
+  for (const auto& name : cache.names(split)) h.update(name + "\n");
+  const int64_t k = std::min(n, kSampled);
+  for (int64_t j = 0; j < k; ++j) {
+    const int64_t i = k == 1 ? 0 : j * (n - 1) / (k - 1);
+    const data::Batch b = cache.read(split, {i});
+    const at::Tensor images = b.images.contiguous(), labels = b.labels.contiguous();
+    h.update(images.data_ptr(), size_t(images.nbytes()));
+    h.update(labels.data_ptr(), size_t(labels.nbytes()));
+  }
+  return h.hex_digest();
+}
 
 TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, models::Network net,
                           std::shared_ptr<torch::nn::Module> trained) {
@@ -172,6 +224,12 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   cfg.dataset_size = cache.size(cfg.split);
   cfg.image_height = cache.height();
   cfg.image_width = cache.width();
+  {
+    std::string fingerprint = root ? data_fingerprint(cache, cfg.split) : std::string();
+    if (world.size > 1) control->broadcast_bytes(fingerprint, 0);
+    cfg.data_fingerprint = fingerprint;
+  }
+  cfg.threads = at::get_num_threads();
   cfg.validate();
   data::DistributedSampler sampler(cfg.dataset_size, world.rank, world.size, cfg.batch_size,
                                    cfg.seed);
@@ -203,13 +261,25 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
       params, {cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum, cfg.lars_eta});
   WarmupCosine schedule{cfg.lr, cfg.warmup_steps, std::max<int64_t>(1, total), cfg.final_lr_fraction};
 
-  // ---- resume
+  TrainOutcome out;
+  FailureCleanup cleanup(setup.run_dir, out);  // rank 0's; before the lock (see there)
+
+  // ---- lock, resume
+  // Rank 0 takes the folder's lock before it looks at the checkpoints, so two processes
+  // training into one folder (a second submission, a duplicate requeue) cannot both go on; the
+  // lock is removed when run_training ends, normally, by an exception or for the requeue.
   // Rank 0's listing for every rank: a rank that looked after rank 0 had saved (a run with
-  // nothing to train saves at once) would otherwise refuse the run alone.
+  // nothing to train saves at once) would otherwise refuse the run alone. A failure on rank 0
+  // (a lock held by another process, an unusable checkpoint) stops every rank.
   std::vector<std::string> existing;
-  if (root) existing = list_checkpoints(setup.run_dir);
   std::optional<RunState> newest;  // rank 0's, read once
-  if (root && setup.resume) newest = read_newest_readable(existing);
+  std::optional<LockFile> lock;    // rank 0's
+  dist::on_root_collectively(*control, [&] {
+    cleanup.created_dir = !std::filesystem::exists(setup.run_dir);
+    lock.emplace(lock_path(setup.run_dir), "training run folder " + setup.run_dir);
+    existing = list_checkpoints(setup.run_dir);
+    if (setup.resume) newest = read_newest_readable(existing);
+  });
   if (world.size > 1) dist::broadcast_object(*control, existing);
   if (!existing.empty() && !setup.resume)
     throw CollectiveInputError(cat(setup.run_dir, " already holds checkpoints (newest ",
@@ -220,6 +290,14 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
     check_resumable(saved.config, st.config);
     if (saved.method != st.method)
       bad_input("cannot resume: ", existing.back(), " is a '", saved.method, "' run, not '", st.method, "'");
+    // The thread count changes how CPU reductions round, not what the run computes: a resume
+    // under another count goes on, but its weights will differ in the last bits from those of
+    // an uninterrupted run.
+    for (const auto& [key, value] : saved.config)
+      if (key == "threads" && value != std::to_string(cfg.threads) && !device.is_cuda() && root)
+        log::warn("resuming with ", cfg.threads, " CPU thread(s) a run that computed with ", value,
+                  " so far: the result will not be bit-identical to an uninterrupted run (pass "
+                  "--threads ", value, " for that)");
     std::istringstream mb(saved.model);
     // Onto this rank's device: unmapped, tensors return to the device that saved them (rank 0's
     // GPU), which on a multi-GPU node is another rank's, and absent on a CPU-only machine.
@@ -234,12 +312,14 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
     log::info("--resume: no checkpoint in ", setup.run_dir, ", starting from step 0");
   }
   if (cl) channels_last(*net);
-  if (root) write_run_info(setup.run_dir, st);
+  if (root) {
+    write_run_info(setup.run_dir, st);
+    cleanup.wrote_run_info = existing.empty();
+  }
 
   std::unique_ptr<dist::DataParallel> dp;
   if (task.trains() && world.size > 1) dp = std::make_unique<dist::DataParallel>(*trained, comm);
 
-  TrainOutcome out;
   auto last_good_checkpoint = [&]() -> std::string {
     if (!out.checkpoint.empty()) return out.checkpoint;
     return existing.empty() ? std::string("none") : existing.back();
@@ -309,7 +389,9 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   // memory; flush() writes it. A periodic checkpoint is flushed only once the next step's loss
   // has come out finite: weights an update has blown up (finite or not) are never written over,
   // or pruned in place of, the last good checkpoint. Ranks hold identical weights, so each
-  // decides alone and all stop together.
+  // decides alone and all stop together. Ranks hold identical buffers too (synchronised after
+  // every step), so capturing changes nothing in the live model: when and how often checkpoints
+  // are taken cannot change the result.
   bool captured = false;
   auto capture = [&]() {
     drain();  // a non-finite loss is reported as such, at its step
@@ -320,7 +402,6 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
       fail("non-finite weights after step ", st.step, " of the ", cfg.method,
            " run (the last update diverged; lower --lr or set --clip-grad-norm); stopped "
            "without saving, the last good checkpoint is ", last_good_checkpoint());
-    if (dp) dp->average_buffers();
     st.epoch = st.step / std::max<int64_t>(1, per_epoch);
     st.batch_in_epoch = st.step % std::max<int64_t>(1, per_epoch);
     if (root) {
@@ -411,6 +492,14 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
       flush();       // (its curves end before this step)
     }
     optimizer->step();
+    // BatchNorm statistics: each rank's forward updated them from its own batch. Averaged over
+    // ranks after every step (one all-reduce of a few KB, queued on the device like the loss),
+    // every rank holds the same statistics at every step, so rank 0's checkpoint is every rank's
+    // state and a resume is bit-exact. (DDP's alternative, broadcasting rank 0's statistics
+    // before each forward, would make them estimates from rank 0's batches alone; averaging
+    // keeps the whole global batch in them, as the average at checkpoint time did before.)
+    // Averaging only at checkpoints changed the live model whenever one was taken.
+    if (dp) dp->synchronize_buffers();
 
     ++st.step;
     ++steps_this_run;

@@ -19,6 +19,10 @@
 #include "ssl/task.h"
 #include "train/config.h"
 
+namespace loce::data {
+class Cache;
+}
+
 namespace loce::train {
 
 struct TrainOutcome {
@@ -40,6 +44,12 @@ struct TrainerSetup {
 // `net` holds initial weights (identical on every rank, or rank 0's are broadcast); `trained` is
 // the part whose parameters the optimiser updates and DataParallel synchronises (the whole
 // network, or the segmentation decoder when fine-tuning a frozen encoder).
+// A fingerprint of a cache split, recorded in the run's config as data_fingerprint so that a
+// resume onto other data is refused: SHA-256 of the split's name, size, image size, frame names
+// and a fixed sample of 8 rows (images and labels). Cheap for any cache size; not a checksum of
+// every byte.
+std::string data_fingerprint(const data::Cache& cache, const std::string& split);
+
 TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, models::Network net,
                           std::shared_ptr<torch::nn::Module> trained);
 

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "core/error.h"
@@ -153,7 +155,52 @@ TEST_F(Resume, AChangedConfigIsRefusedNamingTheKey) {
 TEST_F(Resume, InspectPrintsTheRunState) {
   auto r = test::run_command(loce_path() + " inspect " + dir_ + "/straight");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (const char* s : {"method          dae", "step            16 / 16", "format version  1",
-                        "state sha256", "lr = 0.003"})
+  for (const char* s : {"method          dae", "step            16 / 16", "format version  2",
+                        "checksum        verified", "state sha256", "lr = 0.003",
+                        "data_fingerprint = ", "threads = 1"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
+}
+
+// A flipped byte inside the weights still parses; the checkpoint's SHA-256 catches it: inspect
+// fails naming the checksum, and a resume sets the file aside as .bad and goes on from the one
+// before, ending exactly where the uninterrupted run did.
+TEST_F(Resume, ABitFlipInTheNewestCheckpointIsCaughtByItsChecksum) {
+  namespace fs = std::filesystem;
+  const std::string run = dir_ + "/flipped";
+  fs::copy(dir_ + "/straight", run, fs::copy_options::recursive);
+  const std::string newest = train::checkpoint_path(run, kSteps);
+  std::string bytes;
+  {
+    std::ifstream in(newest, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    bytes = ss.str();
+  }
+  const size_t at = bytes.find("data/0");  // the first tensor's bytes in torch::save's archive
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 200] ^= 0x10;
+  { std::ofstream(newest, std::ios::binary | std::ios::trunc) << bytes; }
+  auto inspect = test::run_command(loce_path() + " inspect " + newest);
+  EXPECT_NE(inspect.exit_code, 0) << inspect.output;
+  EXPECT_NE(inspect.output.find("checksum"), std::string::npos) << inspect.output;
+  auto r = test::run_command(pretrain_command(cache_, run, "--resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("moved to " + newest + ".bad"), std::string::npos) << r.output;
+  EXPECT_EQ(digest(run), straight_digest_);
+}
+
+// CPU reductions round differently under another thread count: a resume with another
+// --threads goes on, with a warning that the result will not be bit-identical.
+TEST_F(Resume, AnotherThreadCountIsWarnedAbout) {
+  namespace fs = std::filesystem;
+  const std::string run = dir_ + "/threads";
+  fs::copy(dir_ + "/straight", run, fs::copy_options::recursive);
+  fs::remove(train::checkpoint_path(run, kSteps));
+  std::string command = pretrain_command(cache_, run, "--resume");
+  command.replace(command.find("--threads 1"), 11, "--threads 2");
+  auto r = test::run_command(command);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("not be bit-identical"), std::string::npos) << r.output;
+  auto same = test::run_command(pretrain_command(cache_, dir_ + "/straight", "--resume"));
+  EXPECT_EQ(same.output.find("bit-identical"), std::string::npos) << same.output;
 }

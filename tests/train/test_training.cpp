@@ -3,12 +3,17 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/lock_file.h"
 #include "dist/self_communicator.h"
 #include "dist/world.h"
 #include "ssl/task.h"
@@ -22,6 +27,7 @@
 #include "train/tiny_config.h"
 
 using namespace loce;
+using loce::LockFile;
 
 namespace {
 
@@ -277,4 +283,137 @@ TEST_F(Training, FineTuningKeepsTheEncoderFrozenAndEvaluationScores) {
   EXPECT_TRUE(std::ifstream(ft_run + "/eval.md").good());
   auto h = h5::File::open(ft_run + "/eval.h5");
   EXPECT_EQ(h5::read_tensor(h, "/eval/confusion").sizes(), (std::vector<int64_t>{19, 19}));
+}
+
+// The run folder's lock: a live holder (here this very process) refuses a second trainer before
+// it touches anything; a dead holder's lock is taken over; the lock is gone after the run.
+TEST_F(Training, ARunFolderInUseIsRefusedAndAStaleLockTakenOver) {
+  namespace fs = std::filesystem;
+  auto config = test::tiny_config("dae", cache_);
+  config.steps = 2;
+  const std::string run = test::temp_dir("run_locked");
+  { std::ofstream(train::lock_path(run)) << LockFile::holder_line() << "\n"; }
+  try {
+    train::run_pretraining(config, run, false, torch::kCPU);
+    FAIL() << "a locked run folder was trained into";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("in use by pid " + std::to_string(getpid())), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(fs::exists(train::lock_path(run)));  // not ours to remove
+  EXPECT_FALSE(fs::exists(train::run_info_path(run)));
+  EXPECT_TRUE(train::list_checkpoints(run).empty());
+
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  { std::ofstream(train::lock_path(run)) << host << " " << dead << " -\n"; }
+  auto outcome = train::run_pretraining(config, run, false, torch::kCPU);
+  EXPECT_EQ(outcome.step, 2);
+  EXPECT_FALSE(fs::exists(train::lock_path(run)));
+}
+
+// The data a run trains on is part of its config (a fingerprint of the split): a resume onto
+// another cache of the same size is refused naming data_fingerprint; the same data under
+// another path is fine.
+TEST_F(Training, ResumeOntoOtherDataIsRefused) {
+  namespace fs = std::filesystem;
+  auto config = test::tiny_config("dae", cache_);
+  config.steps = 2;
+  const std::string run = test::temp_dir("run_data");
+  train::run_pretraining(config, run, false, torch::kCPU);
+  const std::string dir = test::temp_dir("other_data");
+  auto other = config;
+  other.data = dir + "/other.h5";
+  test::write_synthetic_cache(other.data, 48, 12, 32, 64, /*seed=*/4);
+  try {
+    train::run_pretraining(other, run, true, torch::kCPU);
+    FAIL() << "resumed onto other data";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'data_fingerprint'"), std::string::npos) << e.what();
+  }
+  auto moved = config;
+  moved.data = dir + "/moved.h5";
+  fs::copy_file(cache_, moved.data);
+  EXPECT_NO_THROW(train::run_pretraining(moved, run, true, torch::kCPU));
+}
+
+// A run that fails before its first checkpoint leaves no run.json behind, and no folder when it
+// made the folder; a folder that was there keeps what else it holds.
+TEST_F(Training, ARunFailingBeforeItsFirstCheckpointRemovesWhatItCreated) {
+  namespace fs = std::filesystem;
+  auto bad = test::tiny_config("dae", cache_);
+  bad.task.dae_sigma = 1e300;  // NaN loss at step 0 (see above)
+  const std::string parent = test::temp_dir("run_fail");
+  const std::string fresh = parent + "/fresh";
+  EXPECT_THROW(train::run_pretraining(bad, fresh, false, torch::kCPU), Error);
+  EXPECT_FALSE(fs::exists(fresh));
+
+  const std::string existing = parent + "/existing";
+  fs::create_directories(existing);
+  { std::ofstream(existing + "/notes.txt") << "mine"; }
+  EXPECT_THROW(train::run_pretraining(bad, existing, false, torch::kCPU), Error);
+  EXPECT_FALSE(fs::exists(train::run_info_path(existing)));
+  EXPECT_FALSE(fs::exists(train::lock_path(existing)));
+  EXPECT_TRUE(fs::exists(existing + "/notes.txt"));
+}
+
+// Fine-tuning takes a finished pretraining run's encoder: an unfinished one only when asked
+// (--allow-unfinished-encoder), a fine-tuning run never. Full-resolution labels must be at
+// least as fine as the images, of the same aspect ratio.
+TEST_F(Training, FineTuningRefusesUnfinishedOrNonPretrainingEncodersAndCoarseLabels) {
+  namespace fs = std::filesystem;
+  auto pre = test::tiny_config("dae", cache_);
+  pre.steps = 4;
+  pre.checkpoint_every = 2;
+  const std::string pre_run = test::temp_dir("run_unfinished");
+  train::run_pretraining(pre, pre_run, false, torch::kCPU);
+  fs::remove(train::checkpoint_path(pre_run, 4));  // as if stopped after step 2 of 4
+
+  auto ft = test::tiny_config("finetune", cache_);
+  ft.encoder_run = pre_run;
+  ft.steps = 2;
+  const std::string parent = test::temp_dir("run_ft_checks");
+  try {
+    train::run_finetuning(ft, parent + "/a", false, torch::kCPU);
+    FAIL() << "an unfinished encoder was accepted";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("step 2 of 4"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("--allow-unfinished-encoder"), std::string::npos) << msg;
+  }
+  EXPECT_FALSE(fs::exists(parent + "/a"));
+  const std::string ft_run = parent + "/b";
+  train::run_finetuning(ft, ft_run, false, torch::kCPU, /*allow_unfinished_encoder=*/true);
+
+  auto ft2 = ft;
+  ft2.encoder_run = ft_run;
+  try {
+    train::run_finetuning(ft2, parent + "/c", false, torch::kCPU, true);
+    FAIL() << "a fine-tuning run was accepted as encoder";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a pretraining run"), std::string::npos) << e.what();
+  }
+
+  train::EvaluationSetup ev;
+  ev.model_run = ft_run;
+  ev.data = cache_;
+  ev.full_res_labels = parent + "/coarse.h5";
+  test::write_synthetic_cache(ev.full_res_labels, 48, 12, 16, 32);
+  try {
+    train::run_evaluation(ev);
+    FAIL() << "coarser labels were accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("below the 32x64"), std::string::npos) << e.what();
+  }
+  ev.full_res_labels = parent + "/square.h5";
+  test::write_synthetic_cache(ev.full_res_labels, 48, 12, 64, 64);
+  try {
+    train::run_evaluation(ev);
+    FAIL() << "labels of another aspect ratio were accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("aspect ratio"), std::string::npos) << e.what();
+  }
 }

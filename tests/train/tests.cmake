@@ -1,4 +1,7 @@
 loce_mpi_test(train.mpi_training_np2 2 test_train_mpi)
+# Three ranks: an average over three is where a per-checkpoint re-average of equal values would
+# not give them back bit for bit.
+loce_mpi_test(train.mpi_checkpoints_np3 3 test_train_mpi --gtest_filter=MpiTrainingCheckpoints.*)
 # The training CLI end to end under mpirun -np 2 (synth, prepare, pretrain x4, finetune,
 # evaluate, inspect).
 add_test(NAME train.cli_pipeline_np2

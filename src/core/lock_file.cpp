@@ -1,0 +1,104 @@
+#include "core/lock_file.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/log.h"
+
+namespace loce {
+
+namespace {
+
+std::string this_host() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string this_job() {
+  const char* job = std::getenv("SLURM_JOB_ID");
+  return job && *job ? job : "-";
+}
+
+std::string read_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+}  // namespace
+
+std::string LockFile::holder_line() {
+  return this_host() + " " + std::to_string(getpid()) + " " + this_job();
+}
+
+LockFile::LockFile(const std::string& path, const std::string& subject)
+    : path_(path), line_(holder_line()) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path parent = fs::path(path_).parent_path();
+  if (!parent.empty()) fs::create_directories(parent, ec);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const int fd = ::open(path_.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      const std::string text = line_ + "\n";
+      const bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size());
+      ::close(fd);
+      if (!ok) {
+        std::remove(path_.c_str());
+        fail(path_, ": cannot write the lock file (disk full?)");
+      }
+      held_ = true;
+      return;
+    }
+    if (errno != EEXIST)
+      bad_input(subject, ": cannot create the lock file ", path_, " (", std::strerror(errno), ")");
+    const std::string seen = read_line(path_);
+    std::istringstream fields(seen);
+    std::string host, job;
+    long pid = 0;
+    fields >> host >> pid >> job;
+    if (host.empty() || pid <= 0) {
+      // Being written this instant by its creator (open and write are two calls), or damaged:
+      // a moment later tells them apart.
+      ::usleep(200 * 1000);
+      if (read_line(path_) != seen) continue;
+      bad_input(subject, " is locked by ", path_, ", which does not name its holder ('", seen,
+                "'); remove it if no other process uses this folder");
+    }
+    const bool same_job = job == this_job() && job != "-";
+    const bool alive = !same_job && (host != this_host() ||
+                                     (::kill(pid_t(pid), 0) == 0 || errno == EPERM));
+    if (alive)
+      bad_input(subject, " is in use by pid ", pid, " on ", host,
+                job.empty() || job == "-" ? "" : " (SLURM job " + job + ")", " (lock ", path_,
+                "); wait for it to end, or remove the lock if that process is gone");
+    // Stale. Re-read just before removing, so a lock another process took over meanwhile stays.
+    if (read_line(path_) != seen) continue;
+    log::warn("taking over the stale lock ", path_, " of pid ", pid, " on ", host,
+              same_job ? " (an earlier run of this SLURM job)" : " (no longer running)");
+    fs::remove(path_, ec);
+  }
+  fail(path_, ": could not take the lock (other processes keep taking it)");
+}
+
+void LockFile::release() {
+  if (!held_) return;
+  held_ = false;
+  // Only our own: a lock taken over after we were presumed dead belongs to its new holder.
+  if (read_line(path_) == line_) std::remove(path_.c_str());
+}
+
+LockFile::~LockFile() { release(); }
+
+}  // namespace loce
