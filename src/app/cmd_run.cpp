@@ -21,6 +21,7 @@
 #include "app/run_manifest.h"
 #include "app/run_plan.h"
 #include "core/error.h"
+#include "core/lock_file.h"
 #include "core/log.h"
 #include "core/timer.h"
 #include "dist/on_root.h"
@@ -200,11 +201,11 @@ int run_job(const RunOptions& o, const Context& ctx) {
   if (!report_note.empty()) log::info("run: ", report_note);
 
   auto comm = dist::cpu_communicator();
-  std::unique_ptr<RunLock> lock;
+  std::unique_ptr<LockFile> lock;
   std::unique_ptr<Manifest> manifest;
   // Rank 0 owns the folder's lock and manifest; its decisions reach the others by broadcast.
   dist::on_root_collectively(*comm, [&] {
-    auto mine = std::make_unique<RunLock>(lock_path);
+    auto mine = std::make_unique<LockFile>(lock_path, "run folder " + out);
     // A full run and a combination run would train the same folders at once: each takes its
     // own lock, then checks the other kind's (whichever comes second sees the first).
     if (combination)

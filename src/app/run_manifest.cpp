@@ -1,13 +1,7 @@
 #include "app/run_manifest.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/lock_file.h"
 #include "core/log.h"
 
 namespace fs = std::filesystem;
@@ -25,12 +20,6 @@ namespace {
 uint64_t fnv1a(uint64_t h, const std::string& s) {
   for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
   return h;
-}
-
-std::string hostname() {
-  char buf[256] = {0};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
 }
 
 std::string now_iso() {
@@ -290,76 +279,11 @@ void Manifest::save() const {
   f.commit();
 }
 
-namespace {
-
-std::string my_slurm_job() {
-  const char* job_env = std::getenv("SLURM_JOB_ID");
-  return job_env && *job_env ? job_env : "-";
-}
-
-// Who holds a lock file, and whether that process may still be running.
-struct LockHolder {
-  std::string host, job;
-  long pid = 0;
-  bool same_job = false, alive = false;
-  std::string describe() const {
-    return cat("pid ", pid, " on ", host, job.empty() || job == "-" ? "" : " (SLURM job " + job + ")");
-  }
-};
-
-LockHolder lock_holder(const std::string& lock_path) {
-  LockHolder h;
-  std::ifstream in(lock_path);
-  in >> h.host >> h.pid >> h.job;
-  // A SLURM job requeued (after preemption or a node failure) keeps its job id and starts
-  // only once its previous run has ended, on whichever node: that run's lock is stale. On
-  // another host nothing else can tell a live holder from a dead one.
-  const std::string my_job = my_slurm_job();
-  h.same_job = my_job != "-" && h.job == my_job;
-  h.alive = !h.same_job &&
-            (h.host != hostname() || (h.pid > 0 && (kill(pid_t(h.pid), 0) == 0 || errno == EPERM)));
-  return h;
-}
-
-}  // namespace
-
 void require_unlocked(const std::string& lock_path, const std::string& holder) {
-  std::error_code ec;
-  if (!fs::exists(lock_path, ec)) return;
-  const LockHolder h = lock_holder(lock_path);
-  if (h.alive)
+  const std::string who = LockFile::live_holder(lock_path);
+  if (!who.empty())
     bad_input("run folder ", fs::path(lock_path).parent_path().string(), " is in use by ", holder, ", ",
-              h.describe(), " (", lock_path, "); wait for it, or remove the lock if that job is gone");
-}
-
-RunLock::RunLock(const std::string& lock_path) : path_(lock_path) {
-  ensure_parent_dir(path_);
-  const std::string my_job = my_slurm_job();
-  const std::string me = hostname() + " " + std::to_string(getpid()) + " " + my_job;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    int fd = ::open(path_.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
-    if (fd >= 0) {
-      std::string text = me + "\n";
-      bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size());
-      ::close(fd);
-      if (!ok) fail(path_, ": cannot write the lock file");
-      held_ = true;
-      return;
-    }
-    if (errno != EEXIST) bad_input(path_, ": cannot create the lock file (", std::strerror(errno), ")");
-    const LockHolder h = lock_holder(path_);
-    if (h.alive)
-      bad_input("run folder ", fs::path(path_).parent_path().string(), " is in use by ", h.describe(),
-                " (", path_, "); wait for it, or remove the lock if that job is gone");
-    log::warn("taking over the stale lock ", path_, " of pid ", h.pid, " on ", h.host,
-              h.same_job ? " (an earlier run of this SLURM job)" : " (no longer running)");
-    fs::remove(path_);
-  }
-  fail(path_, ": could not take the lock");
-}
-
-RunLock::~RunLock() {
-  if (held_) std::remove(path_.c_str());
+              who, " (", lock_path, "); wait for it, or remove the lock if that job is gone");
 }
 
 }  // namespace loce::app

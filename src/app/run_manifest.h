@@ -76,21 +76,6 @@ std::string config_hash(const Step& step);
 // its inputs.
 std::string step_hash(const Step& step);
 
-// Exclusive use of a run folder (or of one combination in it): the lock file holds "host pid
-// job". A lock left by a dead process on this host is taken over with a warning; a live holder
-// is an error naming it.
-class RunLock {
- public:
-  explicit RunLock(const std::string& lock_path);
-  ~RunLock();
-  RunLock(const RunLock&) = delete;
-  RunLock& operator=(const RunLock&) = delete;
-
- private:
-  std::string path_;
-  bool held_ = false;
-};
-
 // An error naming the holder while a live process holds `lock_path` (a stale lock is ignored):
 // a full run holds .lock and a --combination run .lock-c<i>, and each, once it holds its own,
 // checks that no run of the other kind works in the folder. `holder` says who that would be.

@@ -36,7 +36,35 @@ std::string read_line(const std::string& path) {
   return line;
 }
 
+// A lock's line, parsed, and what the rules in lock_file.h make of it.
+struct Holder {
+  std::string host, job;
+  long pid = 0;
+  bool named = false, same_job = false, alive = false;
+  std::string describe() const {
+    return cat("pid ", pid, " on ", host, job.empty() || job == "-" ? "" : " (SLURM job " + job + ")");
+  }
+};
+
+Holder parse_holder(const std::string& line) {
+  Holder h;
+  std::istringstream fields(line);
+  fields >> h.host >> h.pid >> h.job;
+  h.named = !h.host.empty() && h.pid > 0;
+  h.same_job = h.job == this_job() && h.job != "-";
+  h.alive = h.named && !h.same_job &&
+            (h.host != this_host() || ::kill(pid_t(h.pid), 0) == 0 || errno == EPERM);
+  return h;
+}
+
 }  // namespace
+
+std::string LockFile::live_holder(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return "";
+  const Holder h = parse_holder(read_line(path));
+  return h.alive ? h.describe() : "";
+}
 
 std::string LockFile::holder_line() {
   return this_host() + " " + std::to_string(getpid()) + " " + this_job();
@@ -64,11 +92,8 @@ LockFile::LockFile(const std::string& path, const std::string& subject)
     if (errno != EEXIST)
       bad_input(subject, ": cannot create the lock file ", path_, " (", std::strerror(errno), ")");
     const std::string seen = read_line(path_);
-    std::istringstream fields(seen);
-    std::string host, job;
-    long pid = 0;
-    fields >> host >> pid >> job;
-    if (host.empty() || pid <= 0) {
+    const Holder h = parse_holder(seen);
+    if (!h.named) {
       // Being written this instant by its creator (open and write are two calls), or damaged:
       // a moment later tells them apart.
       ::usleep(200 * 1000);
@@ -76,17 +101,13 @@ LockFile::LockFile(const std::string& path, const std::string& subject)
       bad_input(subject, " is locked by ", path_, ", which does not name its holder ('", seen,
                 "'); remove it if no other process uses this folder");
     }
-    const bool same_job = job == this_job() && job != "-";
-    const bool alive = !same_job && (host != this_host() ||
-                                     (::kill(pid_t(pid), 0) == 0 || errno == EPERM));
-    if (alive)
-      bad_input(subject, " is in use by pid ", pid, " on ", host,
-                job.empty() || job == "-" ? "" : " (SLURM job " + job + ")", " (lock ", path_,
+    if (h.alive)
+      bad_input(subject, " is in use by ", h.describe(), " (lock ", path_,
                 "); wait for it to end, or remove the lock if that process is gone");
     // Stale. Re-read just before removing, so a lock another process took over meanwhile stays.
     if (read_line(path_) != seen) continue;
-    log::warn("taking over the stale lock ", path_, " of pid ", pid, " on ", host,
-              same_job ? " (an earlier run of this SLURM job)" : " (no longer running)");
+    log::warn("taking over the stale lock ", path_, " of pid ", h.pid, " on ", h.host,
+              h.same_job ? " (an earlier run of this SLURM job)" : " (no longer running)");
     fs::remove(path_, ec);
   }
   fail(path_, ": could not take the lock (other processes keep taking it)");

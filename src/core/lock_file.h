@@ -30,6 +30,9 @@ class LockFile {
 
   // "HOST PID JOB" of this process, as written into a lock.
   static std::string holder_line();
+  // Who holds the lock at `path` ("pid P on HOST (SLURM job J)") if a live process may (the
+  // rules above); "" when there is no lock or it is stale.
+  static std::string live_holder(const std::string& path);
 
  private:
   std::string path_;

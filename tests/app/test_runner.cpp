@@ -20,6 +20,7 @@
 #include "app/run_manifest.h"
 #include "app/run_plan.h"
 #include "core/error.h"
+#include "core/lock_file.h"
 #include "support/test_support.h"
 #include "train/stop_signal.h"
 
@@ -562,88 +563,12 @@ TEST(Manifest, KeepsEveryStepInOrderAndIgnoresDamagedLines) {
   EXPECT_EQ(again.entries().at("prepare/64x128").status, "failed");
 }
 
-TEST(RunLock, OneHolderAtATimeAndStaleLocksAreTakenOver) {
-  const std::string dir = test::temp_dir("lock");
-  const std::string path = dir + "/run/.lock";
-  auto error = [&]() -> std::string {
-    try {
-      RunLock again(path);
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return "";
-  };
-  {
-    RunLock lock(path);  // creates the run folder too
-    std::ifstream in(path);
-    std::string host;
-    long pid = 0;
-    in >> host >> pid;
-    EXPECT_EQ(host, hostname());
-    EXPECT_EQ(pid, long(getpid()));
-    // A live holder (this process) is refused, naming pid and host.
-    std::string msg = error();
-    EXPECT_NE(msg.find("is in use by pid " + std::to_string(getpid()) + " on " + hostname()),
-              std::string::npos) << msg;
-  }
-  EXPECT_FALSE(fs::exists(path)) << "the lock outlived its holder";
-
-  // A holder on another host cannot be checked from here: refused.
-  std::ofstream(path) << "elsewhere.example 4242\n";
-  EXPECT_NE(error().find("in use by pid 4242 on elsewhere.example"), std::string::npos);
-
-  // Unless it is an earlier run of this very SLURM job (requeued after a node failure: same job
-  // id, another node); another job's lock is still refused, naming the job.
-  {
-    const char* saved = std::getenv("SLURM_JOB_ID");
-    const std::string saved_value = saved ? saved : "";
-    setenv("SLURM_JOB_ID", "777", 1);
-    std::ofstream(path) << "elsewhere.example 4242 778\n";
-    EXPECT_NE(error().find("in use by pid 4242 on elsewhere.example (SLURM job 778)"),
-              std::string::npos) << error();
-    std::ofstream(path) << "elsewhere.example 4242 777\n";
-    {
-      RunLock lock(path);
-      std::ifstream in(path);
-      std::string host, job;
-      long pid = 0;
-      in >> host >> pid >> job;
-      EXPECT_EQ(host, hostname());
-      EXPECT_EQ(job, "777");
-    }
-    if (saved) setenv("SLURM_JOB_ID", saved_value.c_str(), 1);
-    else unsetenv("SLURM_JOB_ID");
-  }
-
-  // A dead process's lock on this host is taken over.
-  pid_t child = fork();
-  if (child == 0) _exit(0);
-  ASSERT_GT(child, 0);
-  waitpid(child, nullptr, 0);
-  std::ofstream(path) << hostname() << " " << child << "\n";
-  {
-    RunLock lock(path);
-    std::ifstream in(path);
-    std::string host;
-    long pid = 0;
-    in >> host >> pid;
-    EXPECT_EQ(pid, long(getpid()));
-  }
-
-  // A run folder that cannot be created: a clear error, not a crash.
-  std::ofstream(dir + "/file") << "x";
-  try {
-    RunLock bad(dir + "/file/run/.lock");
-    ADD_FAILURE() << "a lock below a regular file was taken";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot create folder " + dir + "/file/run"), std::string::npos)
-        << e.what();
-  }
-}
+// The lock itself (stale locks, other hosts, SLURM requeues) is pinned by LockFile's own test
+// (tests/train/test_units.cpp).
 
 // A full run (.lock) and a --combination run (.lock-c<i>) must not share a folder at once: each
 // checks the other kind's lock; only a live holder counts.
-TEST(RunLock, TheOtherKindOfRunIsRefusedWhileItsHolderLives) {
+TEST(RunLocks, TheOtherKindOfRunIsRefusedWhileItsHolderLives) {
   const std::string dir = test::temp_dir("lock");
   const std::string path = dir + "/.lock-c0";
   auto error = [&]() -> std::string {
@@ -656,7 +581,7 @@ TEST(RunLock, TheOtherKindOfRunIsRefusedWhileItsHolderLives) {
   };
   EXPECT_EQ(error(), "") << "no lock";
   {
-    RunLock held(path);
+    LockFile held(path, "run folder " + dir);
     std::string msg = error();
     EXPECT_NE(msg.find("run folder " + dir + " is in use by a --combination run, pid " +
                        std::to_string(getpid()) + " on " + hostname()),
