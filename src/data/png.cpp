@@ -152,7 +152,9 @@ void write_png(const std::string& path, const at::Tensor& pixels) {
   } else {
     fail(path, ": write_png supports uint8 and integer tensors, not ", t.scalar_type());
   }
-  AtomicFile out(path);
+  // No search for stale temporaries: synth writes thousands of PNGs per folder, all inside its
+  // own temporary folder (which is what it cleans up, src/data/synth.cpp).
+  AtomicFile out(path, /*clean_stale=*/false);
   FilePtr f(std::fopen(out.temp_path().c_str(), "wb"));
   if (!f) bad_input(path, ": cannot write (", std::strerror(errno), ")");
   ErrorSink sink;
