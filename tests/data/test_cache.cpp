@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -10,6 +11,7 @@
 #include "data/cache.h"
 #include "data/cityscapes.h"
 #include "data/prepare.h"
+#include "data/stats.h"
 #include "dist/world.h"
 #include "support/test_support.h"
 #include "tree_builder.h"
@@ -150,6 +152,60 @@ TEST(Cache, NotACacheFile) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("not a readable HDF5 file (HDF5: "), std::string::npos)
         << e.what();
+  }
+}
+
+// Readers index names and cities by image: a cache whose lists are shorter (or longer) than
+// its images is refused on open, not read past its end.
+TEST(Cache, NamesOrCitiesOfAnotherLengthAreACorruptCache) {
+  std::string root = make_tree(2, 3);
+  std::string out_dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  prepare_cache(options(root, out_dir + "/c.h5"), *comm);
+  for (const std::string list : {"names", "cities"}) {
+    for (size_t len : {size_t(1), size_t(4)}) {
+      fs::copy_file(out_dir + "/c.h5", out_dir + "/bad.h5", fs::copy_options::overwrite_existing);
+      {
+        auto f = h5::File::open(out_dir + "/bad.h5", true);
+        h5::write_strings(f, "/val/" + list, std::vector<std::string>(len, "x"));
+      }
+      try {
+        Cache c(out_dir + "/bad.h5");
+        FAIL() << list << " of " << len;
+      } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("has 3 images but " + std::to_string(len) + " " + list),
+                  std::string::npos) << e.what();
+      }
+    }
+  }
+}
+
+// A label byte that is neither a trainId nor 255 would be counted as some class, or dropped.
+TEST(Cache, LabelsOutsideTheTrainIdsAreReportedWithImageAndPixel) {
+  std::string root = make_tree(1, 3);
+  std::string out_dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  prepare_cache(options(root, out_dir + "/c.h5"), *comm);
+  {
+    auto f = h5::File::open(out_dir + "/c.h5", true);
+    at::Tensor labels = h5::read_tensor(f, "/val/labels");
+    labels[1][2][5] = 19;
+    labels[2][0][0] = 100;
+    h5::write_tensor(f, "/val/labels", labels);
+  }
+  Cache cache(out_dir + "/c.h5");
+  EXPECT_NO_THROW(cache.read("val", {0}));
+  for (auto read : std::vector<std::function<void()>>{
+           [&] { cache.read("val", {0, 1}); }, [&] { cache.read_range("val", 0, 3); },
+           [&] { stats_from_cache(out_dir + "/c.h5", "val", *comm); }}) {
+    try {
+      read();
+      FAIL() << "read an out-of-range label";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("image 1 (frankfurt_200001_000019): label value 19 at "
+                                           "pixel (y 2, x 5)"),
+                std::string::npos) << e.what();
+    }
   }
 }
 
