@@ -73,6 +73,7 @@ bool decode(std::FILE* f, PngInfo* info, std::vector<uint8_t>* pixels, ErrorSink
   info->height = int(png_get_image_height(png, pinfo));
   info->channels = int(png_get_channels(png, pinfo));
   info->bit_depth = int(png_get_bit_depth(png, pinfo));
+  info->palette = color == PNG_COLOR_TYPE_PALETTE;
   if (pixels) {
     size_t stride = png_get_rowbytes(png, pinfo);
     pixels->resize(stride * info->height);
