@@ -179,3 +179,23 @@ TEST(Cityscapes, PaletteLabelIsNamedAsSuch) {
   std::string msg = expect_error([&] { load_frame(frames[0]); });
   EXPECT_NE(msg.find("got a palette (indexed-colour) PNG"), std::string::npos) << msg;
 }
+
+// stats --json stays valid JSON (RFC 8259, UTF-8) whatever the names hold.
+TEST(Cityscapes, StatsJsonEscapesControlCharactersAndNonUtf8Bytes) {
+  SplitStats s;
+  s.source = "root\\with \"quotes\"";
+  s.split = "v\"al";
+  s.concepts = {"road"};
+  s.names = {"tab\there", "new\nline", "caf\xc3\xa9", "latin1 \xe9t\xe9", "cut \xe2\x82"};
+  s.present.assign(s.names.size(), std::vector<bool>{true});
+  s.images = int64_t(s.names.size());
+  const std::string j = stats_to_json(s);
+  EXPECT_NE(j.find("\"source\": \"root\\\\with \\\"quotes\\\"\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"split\": \"v\\\"al\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"tab\\u0009here\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"new\\u000aline\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"caf\xc3\xa9\""), std::string::npos) << j;  // valid UTF-8 stays as is
+  EXPECT_NE(j.find("\"latin1 \\u00e9t\\u00e9\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"cut \\u00e2\\u0082\""), std::string::npos) << j;
+  for (char c : j) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << j;
+}
