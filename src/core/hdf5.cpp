@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <cctype>
 #include <filesystem>
 #include <mutex>
 
@@ -47,7 +48,27 @@ std::string innermost_error() {
         return 0;
       },
       &message);
-  return message;
+  // Some reasons span lines ("truncated file: eof = ..., time = ...\n, filename = ..."): our
+  // errors are one line.
+  std::string line;
+  for (char c : message) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (c == ' ' && (line.empty() || line.back() == ' ')) continue;
+    line += c;
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
+// Whether an HDF5 reason is about file locking ("unable to lock the file"), not merely
+// containing the letters ("sblock->base_addr" in a truncated file's reason).
+bool is_lock_error(const std::string& why) {
+  for (size_t pos = why.find("lock"); pos != std::string::npos; pos = why.find("lock", pos + 1)) {
+    if (pos == 0 || !std::isalpha(static_cast<unsigned char>(why[pos - 1]))) return true;
+    if (why[pos - 1] == 'f' && (pos == 1 || !std::isalpha(static_cast<unsigned char>(why[pos - 2]))))
+      return true;  // flock
+  }
+  return false;
 }
 
 hid_t native_type(at::ScalarType t) {
@@ -225,13 +246,14 @@ File File::create(const std::string& path) {
 File File::open(const std::string& path, bool writable) {
   const auto lock = serialized();
   if (!std::filesystem::exists(path)) bad_input(path, ": file not found");
+  if (std::filesystem::is_directory(path)) bad_input(path, ": is a folder, not an HDF5 file");
   File f;
   f.path_ = path;
   hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
   if (id < 0) {
     const std::string why = innermost_error();
     // Lustre and NFS mounts without flock refuse HDF5's file lock.
-    const bool lock = why.find("lock") != std::string::npos;
+    const bool lock = is_lock_error(why);
     bad_input(path, lock ? ": cannot open HDF5 file" : ": not a readable HDF5 file",
               why.empty() ? "" : " (HDF5: " + why + ")",
               lock ? "; another process may be writing it, or the file system has no file locks "
@@ -365,7 +387,16 @@ Writer::Writer(File& f, const std::string& path, at::ScalarType dtype, std::vect
   }
   hid_t d = H5Dcreate2(f.id(), path.c_str(), native_type(dtype), space.id(), H5P_DEFAULT,
                        dcpl.id(), H5P_DEFAULT);
-  if (d < 0) fail(where_, ": cannot create dataset");
+  if (d < 0) {
+    double chunk_bytes = double(H5Tget_size(native_type(dtype))) * std::max<hsize_t>(
+        1, std::min<hsize_t>(std::max<int64_t>(chunk_rows, 1), dims_[0]));
+    for (size_t i = 1; i < dims_.size(); ++i) chunk_bytes *= double(std::max<hsize_t>(dims_[i], 1));
+    if (chunk_bytes >= 4294967296.0)
+      fail(where_, ": cannot create dataset: one chunk of ", chunk_rows, " row(s) would be ",
+           chunk_bytes, " bytes, over HDF5's 4 GiB limit on a chunk");
+    const std::string why = innermost_error();
+    fail(where_, ": cannot create dataset", why.empty() ? "" : " (HDF5: " + why + ")");
+  }
   ds_ = Handle(d, Handle::Kind::Dataset);
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "data/labels.h"
 
 namespace loce::data {
 
@@ -28,7 +29,32 @@ Cache::Cache(const std::string& path, int expect_height, int expect_width)
     if (img.size() != 4 || img[1] != 3 || img[2] != height_ || img[3] != width_ ||
         lab.size() != 3 || lab[0] != img[0] || lab[1] != height_ || lab[2] != width_)
       bad_input(path, ": split '", s, "' has inconsistent dataset shapes (corrupt cache?)");
+    // One name and one city per image: readers index them by image.
+    for (const char* list : {"names", "cities"}) {
+      auto len = h5::shape(file_, "/" + s + "/" + list);
+      if (len.size() != 1 || len[0] != img[0])
+        bad_input(path, ": split '", s, "' has ", img[0], " images but ",
+                  len.size() == 1 ? len[0] : -1, " ", list, " (corrupt cache?)");
+    }
   }
+}
+
+void Cache::check_labels(const std::string& split, const at::Tensor& labels,
+                         const std::vector<int64_t>& rows) const {
+  // trainIds are 0..kNumClasses-1 or kIgnore; anything else would be counted as some class (or
+  // dropped) without a word. One pass over bytes already in memory.
+  const at::Tensor bad = labels.ge(kNumClasses).logical_and_(labels.ne(kIgnore));
+  if (!bad.any().item<bool>()) return;
+  const int64_t flat = bad.flatten().nonzero()[0][0].item<int64_t>();
+  const int64_t plane = int64_t(height_) * width_;
+  const int64_t i = flat / plane, y = flat % plane / width_, x = flat % width_;
+  const int value = labels.flatten()[flat].item<int>();
+  const int64_t row = rows[size_t(i)];
+  auto all = names(split);
+  bad_input(path_, ": split '", split, "' image ", row, " (",
+            row < int64_t(all.size()) ? all[size_t(row)] : "?", "): label value ", value,
+            " at pixel (y ", y, ", x ", x, ") is not a trainId (0..", kNumClasses - 1, " or ",
+            int(kIgnore), " = ignore); corrupt cache? re-run `loce prepare`");
 }
 
 bool Cache::has_split(const std::string& split) const {
@@ -63,6 +89,7 @@ Batch Cache::read_range(const std::string& split, int64_t first, int64_t count) 
   b.images = h5::read_rows(file_, "/" + split + "/images", first, count);
   b.labels = h5::read_rows(file_, "/" + split + "/labels", first, count);
   for (int64_t i = 0; i < count; ++i) b.indices.push_back(first + i);
+  check_labels(split, b.labels, b.indices);
   return b;
 }
 
@@ -80,6 +107,7 @@ Batch Cache::read(const std::string& split, const std::vector<int64_t>& indices,
     b.labels[i].copy_(h5::read_rows(file_, "/" + split + "/labels", row, 1)[0]);
   }
   b.indices = indices;
+  check_labels(split, b.labels, b.indices);
   return b;
 }
 

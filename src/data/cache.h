@@ -28,8 +28,9 @@ struct Batch {
   std::vector<int64_t> indices;
 };
 
-// Read-only access to a cache file. Checks format, version and (when given) the expected
-// size on open, with errors that say which file and what differs.
+// Read-only access to a cache file. Checks format, version, (when given) the expected size and
+// that every split has one name and one city per image on open, and the label values of every
+// batch read, with errors that say which file (and image) and what differs.
 class Cache {
  public:
   explicit Cache(const std::string& path, int expect_height = 0, int expect_width = 0);
@@ -49,6 +50,10 @@ class Cache {
   Batch read_range(const std::string& split, int64_t first, int64_t count) const;
 
  private:
+  // InputError naming the image and pixel when a label is neither a trainId nor kIgnore.
+  void check_labels(const std::string& split, const at::Tensor& labels,
+                    const std::vector<int64_t>& rows) const;
+
   std::string path_;
   h5::File file_;
   int height_ = 0, width_ = 0;

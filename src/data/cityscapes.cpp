@@ -21,7 +21,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// name -> path for every file ending in `suffix` under <dir>/<city>/.
+// name -> (city, path) for every file ending in `suffix` under <dir>/<city>/. A frame name
+// in two city folders is an error: one of them would be lost (or paired with the other's
+// partner) without a word.
 std::map<std::string, std::pair<std::string, std::string>> list_frames(const fs::path& dir,
                                                                        const std::string& suffix) {
   std::map<std::string, std::pair<std::string, std::string>> found;  // name -> (city, path)
@@ -31,7 +33,11 @@ std::map<std::string, std::pair<std::string, std::string>> list_frames(const fs:
       std::string file = f.path().filename().string();
       if (!f.is_regular_file() || !ends_with(file, suffix)) continue;
       std::string name = file.substr(0, file.size() - suffix.size());
-      found[name] = {city.path().filename().string(), f.path().string()};
+      auto [it, inserted] =
+          found.emplace(name, std::make_pair(city.path().filename().string(), f.path().string()));
+      if (!inserted)
+        bad_input(f.path().string(), ": frame ", name, " is also in another city folder (",
+                  it->second.second, "); frame names must be unique within a split");
     }
   }
   return found;
@@ -57,6 +63,9 @@ std::vector<Frame> scan_cityscapes(const std::string& root, const std::string& s
     if (it == labels.end())
       bad_input(city_path.second, ": no matching label file ", name, kLabelSuffix, " under ",
                 labels_dir.string());
+    if (it->second.first != city_path.first)
+      bad_input(city_path.second, ": its label file is in another city folder (",
+                it->second.second, "), not under ", (labels_dir / city_path.first).string());
     frames.push_back({split, city_path.first, name, city_path.second, it->second.second});
   }
   for (const auto& [name, city_path] : labels)
@@ -75,6 +84,9 @@ DecodedFrame load_frame(const Frame& frame, int height, int width) {
   if (image_info.channels != 3 || image_info.bit_depth != 8)
     bad_input(frame.image_path, ": expected an 8-bit RGB image, got ", image_info.channels,
               " channel(s) of ", image_info.bit_depth, " bits");
+  if (label_info.palette)  // its indices may be the ids, but only the grey encoding is official
+    bad_input(frame.label_path, ": expected an 8-bit grey labelIds image, got a palette "
+              "(indexed-colour) PNG; save the label ids as 8-bit greyscale");
   if (label_info.channels != 1 || label_info.bit_depth != 8)
     bad_input(frame.label_path, ": expected an 8-bit grey labelIds image, got ",
               label_info.channels, " channel(s) of ", label_info.bit_depth, " bits");

@@ -2,8 +2,9 @@
 // The official Cityscapes layout:
 //   <root>/leftImg8bit/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png
 //   <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png
-// Frames are matched by name; an image without its label (or a label without its image) is an
-// error naming the file. Other gtFine files (color, instanceIds, polygons, labelTrainIds) are
+// Frames are matched by name within their city folder; an image without its label (or a label
+// without its image), a label in another city's folder and a frame name found in two city
+// folders are errors naming the file. Other gtFine files (color, instanceIds, polygons, labelTrainIds) are
 // ignored: trainIds are always computed from labelIds with the official table.
 #include <string>
 #include <vector>

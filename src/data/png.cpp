@@ -73,6 +73,7 @@ bool decode(std::FILE* f, PngInfo* info, std::vector<uint8_t>* pixels, ErrorSink
   info->height = int(png_get_image_height(png, pinfo));
   info->channels = int(png_get_channels(png, pinfo));
   info->bit_depth = int(png_get_bit_depth(png, pinfo));
+  info->palette = color == PNG_COLOR_TYPE_PALETTE;
   if (pixels) {
     size_t stride = png_get_rowbytes(png, pinfo);
     pixels->resize(stride * info->height);
@@ -152,7 +153,9 @@ void write_png(const std::string& path, const at::Tensor& pixels) {
   } else {
     fail(path, ": write_png supports uint8 and integer tensors, not ", t.scalar_type());
   }
-  AtomicFile out(path);
+  // No search for stale temporaries: synth writes thousands of PNGs per folder, all inside its
+  // own temporary folder (which is what it cleans up, src/data/synth.cpp).
+  AtomicFile out(path, /*clean_stale=*/false);
   FilePtr f(std::fopen(out.temp_path().c_str(), "wb"));
   if (!f) bad_input(path, ": cannot write (", std::strerror(errno), ")");
   ErrorSink sink;

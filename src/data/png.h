@@ -13,6 +13,7 @@ struct PngInfo {
   int width = 0;
   int channels = 0;   // 1 (grey) or 3 (RGB) after decoding; alpha is dropped, palettes expanded
   int bit_depth = 0;  // 8 or 16
+  bool palette = false;  // the file stores palette indices (expanded to RGB above)
 };
 
 // Reads only the header.

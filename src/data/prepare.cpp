@@ -31,27 +31,39 @@ std::string human_bytes(double b) {
   return os.str();
 }
 
-// The frame list travels from rank 0 to the others as text: split \t city \t name \t img \t lab.
+// The frame list travels from rank 0 to the others as bytes: per frame, its five fields
+// (split, city, name, image path, label path), each as a uint32 length and the bytes. File
+// names may hold any byte but '/' and NUL, TAB and newline included.
+void append_field(std::string& out, const std::string& field) {
+  const uint32_t n = uint32_t(field.size());
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out += field;
+}
+
 std::string encode_frames(const std::vector<Frame>& frames) {
   std::string s;
   for (const auto& f : frames)
-    s += f.split + "\t" + f.city + "\t" + f.name + "\t" + f.image_path + "\t" + f.label_path + "\n";
+    for (const std::string* field : {&f.split, &f.city, &f.name, &f.image_path, &f.label_path})
+      append_field(s, *field);
   return s;
 }
 
 std::vector<Frame> decode_frames(const std::string& s) {
   std::vector<Frame> frames;
-  std::istringstream in(s);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream row(line);
+  size_t pos = 0;
+  auto field = [&](std::string& to) {
+    uint32_t n = 0;
+    LOCE_CHECK(pos + sizeof n <= s.size(), "prepare: frame list truncated in transit");
+    std::memcpy(&n, s.data() + pos, sizeof n);
+    pos += sizeof n;
+    LOCE_CHECK(pos + n <= s.size(), "prepare: frame list truncated in transit");
+    to.assign(s, pos, n);
+    pos += n;
+  };
+  while (pos < s.size()) {
     Frame f;
-    std::getline(row, f.split, '\t');
-    std::getline(row, f.city, '\t');
-    std::getline(row, f.name, '\t');
-    std::getline(row, f.image_path, '\t');
-    std::getline(row, f.label_path, '\t');
-    frames.push_back(f);
+    for (std::string* to : {&f.split, &f.city, &f.name, &f.image_path, &f.label_path}) field(*to);
+    frames.push_back(std::move(f));
   }
   return frames;
 }
@@ -85,6 +97,13 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
   for (size_t i = 0; i < o.splits.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (o.splits[i] == o.splits[j]) bad_input("--splits names '", o.splits[i], "' twice");
+  // HDF5 stores each image as one chunk, and a chunk must stay under 4 GiB.
+  if (3.0 * o.height * o.width >= 4294967295.0)
+    bad_input("--height ", o.height, " --width ", o.width, ": one image would be ",
+              human_bytes(3.0 * o.height * o.width), ", over HDF5's 4 GiB limit on a chunk");
+  // The output path, before anything is decoded: a folder, a device or a read-only file there
+  // would otherwise be found only at the final rename, hours later on full Cityscapes.
+  dist::on_root_collectively(comm, [&] { check_output_file(o.out, "--out"); });
 
   // Rank 0 scans (errors there end the job through main's abort), the others receive the list.
   std::string listing;
@@ -112,9 +131,14 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
               " from ", o.cityscapes, " on ", comm.size(), " rank(s)");
     log::info("prepare: cache size estimate ", human_bytes(raw), " uncompressed, about ",
               human_bytes(raw * 0.5), " compressed");
-    ensure_parent_dir(o.out);
     fs::path parent = fs::absolute(o.out).parent_path();
-    auto space = fs::space(parent);
+    std::error_code ec;
+    auto space = fs::space(parent, ec);
+    if (ec) bad_input("--out ", o.out, ": cannot query the free space under ", parent.string(), ": ",
+                      ec.message());
+    if (space.capacity == 0)  // /proc, /sys and the like
+      bad_input("--out ", o.out, ": ", parent.string(), " is on a file system without storage ",
+                "(a pseudo file system?)");
     if (double(space.available) < raw * 0.5)
       bad_input("not enough free disk under ", parent.string(), ": ", human_bytes(space.available),
                 " free, the cache needs about ", human_bytes(raw * 0.5));

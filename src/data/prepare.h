@@ -12,7 +12,10 @@ namespace loce::data {
 
 struct PrepareOptions {
   std::string cityscapes;  // root of the official layout
-  std::string out;         // cache file
+  // Cache file. An existing regular file there is replaced (atomically, when the new cache is
+  // complete: re-running prepare into the same path is the normal way to rebuild a cache);
+  // anything else (a folder, a device, a link, a read-only file) is refused before any work.
+  std::string out;
   int height = 128;
   int width = 256;
   std::vector<std::string> splits{"train", "val"};

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/progress.h"
@@ -126,11 +127,14 @@ void generate_synthetic_cityscapes(const SynthOptions& o) {
   validate_synth_options(o);
   fs::path out = fs::absolute(fs::path(o.out)).lexically_normal();
   if (out.filename().empty()) out = out.parent_path();  // "dir/" -> "dir"
-  fs::create_directories(out.parent_path());
+  ensure_parent_dir(out.string());
   // Built beside the destination (same file system, so the final rename is atomic) under a
-  // name no reader looks for.
-  fs::path tmp = out.parent_path() / cat(".", out.filename().string(), ".synth-", getpid());
-  fs::remove_all(tmp);
+  // name no reader looks for: ".<name>.synth.<host>.<pid>". A run that was killed leaves it
+  // behind; the next run into the same --out removes those of dead processes of this host.
+  remove_stale_temps(out.string(), ".synth.");
+  fs::path tmp = out.parent_path() / cat(".", out.filename().string(), ".synth.", temp_owner_tag());
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
   TempFolder guard{tmp};
 
   std::vector<Job> jobs;
@@ -138,8 +142,12 @@ void generate_synthetic_cityscapes(const SynthOptions& o) {
     int64_t n = split == "train" ? o.train : o.val;
     for (int64_t i = 0; i < std::min<int64_t>(n, int64_t(synth_cities(split).size())); ++i) {
       SynthFrameName name = synth_frame_name(split, i);
-      fs::create_directories(tmp / "leftImg8bit" / split / name.city);
-      fs::create_directories(tmp / "gtFine" / split / name.city);
+      for (const char* tree : {"leftImg8bit", "gtFine"}) {
+        fs::create_directories(tmp / tree / split / name.city, ec);
+        if (ec)
+          bad_input("synth: cannot create a folder under ", out.parent_path().string(), " (for --out ",
+                    o.out, "): ", ec.message());
+      }
     }
     for (int64_t i = 0; i < n; ++i) jobs.push_back({split, i});
   }
@@ -175,9 +183,9 @@ void generate_synthetic_cityscapes(const SynthOptions& o) {
   if (error) std::rethrow_exception(error);
   progress.finish();
 
-  std::error_code ec;
   if (fs::exists(out, ec)) fs::remove_all(out);  // empty, or --force
-  fs::rename(tmp, out);
+  fs::rename(tmp, out, ec);
+  if (ec) bad_input("synth: cannot move the new dataset into ", out.string(), ": ", ec.message());
   guard.keep = true;
   log::info("synth: wrote ", jobs.size(), " frames to ", out.string(), " in ",
             format_duration(progress.elapsed_seconds()));

@@ -82,3 +82,42 @@ TEST(Hdf5, AFileThatCannotBeCompletedIsNotCommitted) {
   }
   EXPECT_TRUE(fs::is_empty(dir)) << "a file was left behind";
 }
+
+// Reasons are one line, and the file-locking hint comes only with a locking failure: a
+// truncated file's reason mentions "sblock->base_addr", which is no lock.
+TEST(Hdf5, ATruncatedFileIsReportedOnOneLineWithoutTheLockingHint) {
+  const std::string dir = test::temp_dir("h5_trunc");
+  {
+    auto f = h5::File::create(dir + "/t.h5");
+    h5::write_tensor(f, "/x", torch::rand({256, 256}));
+    f.close();
+  }
+  fs::resize_file(dir + "/t.h5", fs::file_size(dir + "/t.h5") / 2);
+  try {
+    h5::File::open(dir + "/t.h5");
+    FAIL() << "opened a truncated file";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    EXPECT_NE(m.find("not a readable HDF5 file"), std::string::npos) << m;
+    EXPECT_EQ(m.find("HDF5_USE_FILE_LOCKING"), std::string::npos) << m;
+  }
+  // A folder (HDF5's own reason for it spans two lines).
+  try {
+    h5::File::open(dir);
+    FAIL() << "opened a folder";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a folder"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Hdf5, AChunkOverFourGiBIsNamedAsTheReason) {
+  const std::string dir = test::temp_dir("h5_chunk");
+  auto f = h5::File::create(dir + "/big.h5");
+  try {
+    h5::Writer w(f, "/images", at::kByte, {2, 3, 40000, 40000}, 1, 4);
+    FAIL() << "created a dataset with a 4.8 GB chunk";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("4 GiB limit on a chunk"), std::string::npos) << e.what();
+  }
+}

@@ -3,12 +3,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5.h"
 #include "data/cache.h"
 #include "data/cityscapes.h"
 #include "data/prepare.h"
+#include "data/stats.h"
 #include "dist/world.h"
 #include "support/test_support.h"
 #include "tree_builder.h"
@@ -150,4 +153,126 @@ TEST(Cache, NotACacheFile) {
     EXPECT_NE(std::string(e.what()).find("not a readable HDF5 file (HDF5: "), std::string::npos)
         << e.what();
   }
+}
+
+// Readers index names and cities by image: a cache whose lists are shorter (or longer) than
+// its images is refused on open, not read past its end.
+TEST(Cache, NamesOrCitiesOfAnotherLengthAreACorruptCache) {
+  std::string root = make_tree(2, 3);
+  std::string out_dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  prepare_cache(options(root, out_dir + "/c.h5"), *comm);
+  for (const std::string list : {"names", "cities"}) {
+    for (size_t len : {size_t(1), size_t(4)}) {
+      fs::copy_file(out_dir + "/c.h5", out_dir + "/bad.h5", fs::copy_options::overwrite_existing);
+      {
+        auto f = h5::File::open(out_dir + "/bad.h5", true);
+        h5::write_strings(f, "/val/" + list, std::vector<std::string>(len, "x"));
+      }
+      try {
+        Cache c(out_dir + "/bad.h5");
+        FAIL() << list << " of " << len;
+      } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("has 3 images but " + std::to_string(len) + " " + list),
+                  std::string::npos) << e.what();
+      }
+    }
+  }
+}
+
+// A label byte that is neither a trainId nor 255 would be counted as some class, or dropped.
+TEST(Cache, LabelsOutsideTheTrainIdsAreReportedWithImageAndPixel) {
+  std::string root = make_tree(1, 3);
+  std::string out_dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  prepare_cache(options(root, out_dir + "/c.h5"), *comm);
+  {
+    auto f = h5::File::open(out_dir + "/c.h5", true);
+    at::Tensor labels = h5::read_tensor(f, "/val/labels");
+    labels[1][2][5] = 19;
+    labels[2][0][0] = 100;
+    h5::write_tensor(f, "/val/labels", labels);
+  }
+  Cache cache(out_dir + "/c.h5");
+  EXPECT_NO_THROW(cache.read("val", {0}));
+  for (auto read : std::vector<std::function<void()>>{
+           [&] { cache.read("val", {0, 1}); }, [&] { cache.read_range("val", 0, 3); },
+           [&] { stats_from_cache(out_dir + "/c.h5", "val", *comm); }}) {
+    try {
+      read();
+      FAIL() << "read an out-of-range label";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("image 1 (frankfurt_200001_000019): label value 19 at "
+                                           "pixel (y 2, x 5)"),
+                std::string::npos) << e.what();
+    }
+  }
+}
+
+// --out is checked before anything is decoded (the tree here has a corrupt frame, whose error
+// would come first otherwise), and what is not a regular file is never replaced.
+TEST(Cache, OutputPathIsCheckedFirstAndNeverReplacedWhenNotAFile) {
+  std::string root = make_tree(2, 1);
+  std::string img = root + "/leftImg8bit/train/aachen/aachen_100000_000019_leftImg8bit.png";
+  fs::resize_file(img, fs::file_size(img) / 3);
+  std::string dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  auto error_of = [&](const std::string& out) {
+    try {
+      prepare_cache(options(root, out), *comm);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  fs::create_directories(dir + "/adir");
+  EXPECT_NE(error_of(dir + "/adir").find("--out " + dir + "/adir exists and is a folder"),
+            std::string::npos);
+  std::ofstream(dir + "/target") << "keep";
+  fs::create_symlink(dir + "/target", dir + "/link.h5");
+  EXPECT_NE(error_of(dir + "/link.h5").find("symbolic link"), std::string::npos);
+  std::ofstream(dir + "/ro.h5") << "keep";
+  fs::permissions(dir + "/ro.h5", fs::perms::owner_read);
+  EXPECT_NE(error_of(dir + "/ro.h5").find("read-only"), std::string::npos);
+  EXPECT_NE(error_of("").find("--out is empty"), std::string::npos);
+  EXPECT_NE(error_of(dir + "/trail/").find("ends in '/'"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir + "/trail"));
+  EXPECT_TRUE(fs::is_symlink(dir + "/link.h5"));
+  EXPECT_EQ(fs::file_size(dir + "/target"), 4u);
+  EXPECT_EQ(fs::file_size(dir + "/ro.h5"), 4u);
+  // A writable regular file is the normal case (re-running prepare into the same path).
+  EXPECT_NE(error_of(dir + "/c.h5").find("aachen_100000_000019_leftImg8bit.png"), std::string::npos);
+  // Nothing but what the test made.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 4);
+}
+
+TEST(Cache, PrepareReplacesAnEarlierCacheAndItsLeftovers) {
+  std::string root = make_tree(1, 2);
+  std::string dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  std::ofstream(dir + "/c.h5") << "an older cache";
+  // A killed run's temporary: this host, a process that no longer exists.
+  const std::string tag = temp_owner_tag();
+  const std::string stale = dir + "/.c.h5.tmp." + tag.substr(0, tag.rfind('.')) + ".999999999";
+  std::ofstream(stale) << "half written";
+  prepare_cache(options(root, dir + "/c.h5"), *comm);
+  EXPECT_EQ(Cache(dir + "/c.h5").size("val"), 2);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(only_file_is(dir, "c.h5"));
+}
+
+// File names may hold TAB and newline; the frame list that rank 0 sends must keep them.
+TEST(Cache, NamesWithTabsAndNewlinesSurvive) {
+  std::string root = test::temp_dir("tree");
+  test::write_random_frame(root, "val", "tab\tcity", "tab\tcity_000001_000019", 16, 32, 1);
+  test::write_random_frame(root, "val", "new\nline", "new\nline_000001_000019", 16, 32, 2);
+  std::string dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  auto o = options(root, dir + "/c.h5");
+  o.splits = {"val"};
+  prepare_cache(o, *comm);
+  Cache cache(dir + "/c.h5");
+  EXPECT_EQ(cache.names("val"),
+            (std::vector<std::string>{"new\nline_000001_000019", "tab\tcity_000001_000019"}));
+  EXPECT_EQ(cache.cities("val"), (std::vector<std::string>{"new\nline", "tab\tcity"}));
 }

@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 #include "data/cityscapes.h"
@@ -135,4 +136,66 @@ TEST(Cityscapes, RealFixtureFrame) {
   int64_t total = 0;
   for (auto p : s.pixels) total += p;
   EXPECT_EQ(total, raw.numel());
+}
+
+// A frame name in two city folders (a bad copy or merge) would lose one frame silently, and
+// a label found in another city's folder would pair two different places.
+TEST(Cityscapes, DuplicateNamesAndLabelsInAnotherCityAreErrors) {
+  std::string root = test::temp_dir("cs");
+  test::write_random_frame(root, "val", "bonn", "bonn_000001_000019", 8, 16, 1);
+  test::write_random_frame(root, "val", "zcity", "bonn_000001_000019", 8, 16, 2);
+  std::string msg = expect_error([&] { scan_cityscapes(root, "val"); });
+  EXPECT_NE(msg.find("frame bonn_000001_000019 is also in another city folder"), std::string::npos)
+      << msg;
+  fs::remove_all(root + "/leftImg8bit/val/zcity");
+  fs::remove_all(root + "/gtFine/val/zcity");
+  EXPECT_EQ(scan_cityscapes(root, "val").size(), 1u);
+  // The image in bonn/, its label only in koeln/.
+  fs::create_directories(root + "/gtFine/val/koeln");
+  fs::rename(root + "/gtFine/val/bonn/bonn_000001_000019_gtFine_labelIds.png",
+             root + "/gtFine/val/koeln/bonn_000001_000019_gtFine_labelIds.png");
+  msg = expect_error([&] { scan_cityscapes(root, "val"); });
+  EXPECT_NE(msg.find("bonn_000001_000019_leftImg8bit.png: its label file is in another city folder"),
+            std::string::npos) << msg;
+  EXPECT_NE(msg.find("koeln"), std::string::npos) << msg;
+}
+
+// A palette labelIds PNG decodes to 3 channels; the message says what the file is.
+TEST(Cityscapes, PaletteLabelIsNamedAsSuch) {
+  static const unsigned char kPalette8x4[] = {
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+      0x52, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x04, 0x08, 0x03, 0x00, 0x00, 0x00, 0x84,
+      0x13, 0x8e, 0xc2, 0x00, 0x00, 0x00, 0x18, 0x50, 0x4c, 0x54, 0x45, 0x00, 0x01, 0x02, 0x03,
+      0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12,
+      0x13, 0x14, 0x15, 0x16, 0x17, 0x77, 0x63, 0x70, 0x9c, 0x00, 0x00, 0x00, 0x0e, 0x49, 0x44,
+      0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x87, 0x02, 0x06, 0xdc, 0x0c, 0x00, 0x0f, 0xe4, 0x00,
+      0xe1, 0x01, 0xb5, 0x9c, 0xb3, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42,
+      0x60, 0x82};
+  std::string root = test::temp_dir("cs");
+  test::write_random_frame(root, "val", "bonn", "bonn_000001_000019", 4, 8, 1);
+  std::ofstream(root + "/gtFine/val/bonn/bonn_000001_000019_gtFine_labelIds.png", std::ios::binary)
+      .write(reinterpret_cast<const char*>(kPalette8x4), sizeof kPalette8x4);
+  auto frames = scan_cityscapes(root, "val");
+  std::string msg = expect_error([&] { load_frame(frames[0]); });
+  EXPECT_NE(msg.find("got a palette (indexed-colour) PNG"), std::string::npos) << msg;
+}
+
+// stats --json stays valid JSON (RFC 8259, UTF-8) whatever the names hold.
+TEST(Cityscapes, StatsJsonEscapesControlCharactersAndNonUtf8Bytes) {
+  SplitStats s;
+  s.source = "root\\with \"quotes\"";
+  s.split = "v\"al";
+  s.concepts = {"road"};
+  s.names = {"tab\there", "new\nline", "caf\xc3\xa9", "latin1 \xe9t\xe9", "cut \xe2\x82"};
+  s.present.assign(s.names.size(), std::vector<bool>{true});
+  s.images = int64_t(s.names.size());
+  const std::string j = stats_to_json(s);
+  EXPECT_NE(j.find("\"source\": \"root\\\\with \\\"quotes\\\"\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"split\": \"v\\\"al\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"tab\\u0009here\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"new\\u000aline\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"caf\xc3\xa9\""), std::string::npos) << j;  // valid UTF-8 stays as is
+  EXPECT_NE(j.find("\"latin1 \\u00e9t\\u00e9\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"cut \\u00e2\\u0082\""), std::string::npos) << j;
+  for (char c : j) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << j;
 }

@@ -41,6 +41,45 @@ TEST(Resize, ShrunkLabelsStayAlignedWithTheImage) {
     EXPECT_NEAR(image[0][1][i].item<int>(), small[1][i].item<int>(), 0.5) << "column " << i;
 }
 
+// One axis shrinking while the other grows: the shrinking one is still area-averaged. Rows
+// 4k and 4k+3 white, 4k+1 and 4k+2 black average to grey at a quarter of the height; bilinear
+// sampling on that axis would read only the black rows (2 of every 4).
+TEST(Resize, ShrinkingAxisIsAreaAveragedWhileTheOtherGrows) {
+  at::Tensor rows = torch::tensor({255, 0, 0, 255}, torch::kByte).repeat({8});  // 32 rows
+  at::Tensor img = rows.view({1, 32, 1}).expand({3, 32, 16}).contiguous();
+  for (int width : {16, 8, 32}) {
+    at::Tensor out = resize_image(img, 8, width);
+    ASSERT_EQ(out.sizes(), (std::vector<int64_t>{3, 8, width}));
+    EXPECT_TRUE(out.eq(128).all().item<bool>()) << "width " << width << ": " << out[0];
+  }
+  // And the growing axis is bilinear, as when both grow.
+  at::Tensor ramp = torch::arange(0, 256, 32, torch::kFloat).to(torch::kByte).view({1, 1, 8})
+                        .expand({3, 16, 8}).contiguous();
+  at::Tensor wide = resize_image(ramp, 4, 16);
+  at::Tensor both = resize_image(ramp.narrow(1, 0, 4).contiguous(), 4, 16);
+  EXPECT_TRUE(wide.equal(both));
+}
+
+// Labels are the pixel under each cell's centre, exactly as LibTorch's nearest-exact mode
+// picks it (the reference here), without its warning on every call.
+TEST(Resize, LabelsMatchNearestExactInterpolation) {
+  namespace F = torch::nn::functional;
+  auto gen = at::detail::createCPUGenerator(5);
+  for (int in_h : {1, 7, 16, 33, 64, 1024})
+    for (int in_w : {1, 5, 32, 2048})
+      for (int out_h : {1, 3, 8, 17, 128, 512})
+        for (int out_w : {1, 6, 16, 33, 256, 1000}) {
+          at::Tensor lab = torch::randint(0, 256, {in_h, in_w}, gen, torch::kByte);
+          at::Tensor want = F::interpolate(lab.view({1, 1, in_h, in_w}).to(torch::kFloat),
+                                           F::InterpolateFuncOptions()
+                                               .size(std::vector<int64_t>{out_h, out_w})
+                                               .mode(torch::kNearestExact))
+                                .to(torch::kByte).view({out_h, out_w});
+          ASSERT_TRUE(resize_labels(lab, out_h, out_w).equal(want))
+              << in_h << "x" << in_w << " -> " << out_h << "x" << out_w;
+        }
+}
+
 TEST(Sampler, ShardsAreDisjointAndCoverOneEpoch) {
   const int world = 3;
   const int64_t n = 50, b = 4;

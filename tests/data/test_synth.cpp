@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "data/cityscapes.h"
 #include "data/labels.h"
@@ -356,4 +357,26 @@ TEST(Synth, CommandLine) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--height"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(root + "_x"));
+}
+
+// A killed run leaves its temporary dataset (".<out>.synth.<host>.<pid>") behind; the next run
+// into the same --out removes it when its process is gone, and never another host's.
+TEST(Synth, RemovesTheTemporaryDatasetOfAKilledRun) {
+  std::string base = test::temp_dir("synth_stale");
+  const std::string tag = temp_owner_tag();
+  const std::string host = tag.substr(0, tag.rfind('.'));
+  const std::string stale = base + "/.ds.synth." + host + ".999999999";
+  const std::string other = base + "/.ds.synth.another-host.999999999";
+  fs::create_directories(stale + "/leftImg8bit/train");
+  fs::create_directories(other + "/leftImg8bit/train");
+  SynthOptions o;
+  o.out = base + "/ds";
+  o.train = 1;
+  o.val = 1;
+  o.height = 32;
+  o.width = 64;
+  generate_synthetic_cityscapes(o);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(other));
+  EXPECT_EQ(scan_cityscapes(base + "/ds", "val").size(), 1u);
 }
