@@ -4,6 +4,8 @@
 #include "analysis/loce_analysis.h"
 #include "app/command.h"
 #include "core/error.h"
+#include "dist/world.h"
+#include "loce/loce_file.h"
 
 namespace loce::app {
 namespace {
@@ -51,6 +53,9 @@ const CommandRegistration register_analyze("analyze", [](CLI::App& cli) -> RunFn
     o.gmm_init = analysis::parse_gmm_init(c->gmm_init);
     o.projections = !c->no_projections;
     o.seed = ctx.global.seed;
+    // The results file is written only at the end: an unusable --out (empty, a folder, the
+    // input itself, an unwritable folder) is refused before minutes of GMM and UMAP.
+    embedding::check_output_path(c->out, *dist::cpu_communicator(), c->in, "results file");
     auto comm = dist::make_communicator(ctx.device);
     analysis::LoceSet set = analysis::read_loce_set(c->in);
     analysis::AnalysisResult r = analysis::analyze_loces(set, o, comm.get(), ctx.device);

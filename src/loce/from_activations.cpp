@@ -129,7 +129,7 @@ FromActivationsSummary embed_from_activations(const std::string& input, const st
                                               const OptimizerSettings& s,
                                               const c10::Device& device, dist::Communicator& comm) {
   ExternalInput in = open_input(input);
-  check_output_path(output, comm);
+  check_output_path(output, comm, input);
   const h5::File& f = *in.file;
   const int64_t P = in.rows.rows;
   const at::Tensor& concept_id = in.concept_id;

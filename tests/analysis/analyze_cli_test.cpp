@@ -6,10 +6,15 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <sstream>
 
+#include <hdf5.h>
+
+#include "analysis/loce_analysis.h"
 #include "analysis/loce_set.h"
 #include "analysis/synthetic_loces.h"
 #include "analysis/table1_report.h"
+#include "core/error.h"
 #include "core/hdf5.h"
 #include "support/test_support.h"
 
@@ -177,3 +182,40 @@ TEST(Table1Report, SpearmanUsesOnlyMethodsWithFiniteSeparabilityAndMiou) {
             std::string::npos) << r.markdown;
   EXPECT_TRUE(std::isnan(analysis::spearman_correlation({1.0, nan, 3.0}, {0.1, 0.2, 0.3})));
 }
+
+TEST(AnalyzeCli, AnUnusableOutIsRefusedBeforeAnyWork) {
+  // The results file is written only at the end: each of these used to cost the whole GMM and
+  // UMAP first (or, --out being the input, destroyed the LoCEs).
+  const std::string dir = test::temp_dir("analyze_out");
+  auto s = analysis::make_synthetic_loces(40, 4, 3, 2);
+  const std::string in = dir + "/in.h5";
+  analysis::write_loce_set(in, s.vectors, s.train_ids, s.concept_names, "x");
+  fs::create_directories(dir + "/folder");
+  fs::create_symlink(in, dir + "/link.h5");
+  ASSERT_EQ(test::run_command("mkfifo " + dir + "/fifo.h5").exit_code, 0);
+  struct Case {
+    std::string out, expect;
+  };
+  const std::vector<Case> cases = {
+      {in, "results file: --out " + in + " is the input file"},
+      {dir + "/folder/../in.h5", "is the input file"},
+      {dir + "/link.h5", "is the input file"},
+      {"''", "results file: --out is empty"},
+      {dir + "/folder", "results file: " + dir + "/folder is a folder"},
+      {dir + "/fifo.h5", "exists and is not a regular file"},
+      {in + "/sub/out.h5", "cannot create folder"},
+  };
+  for (const auto& c : cases) {
+    auto r = test::run_command(test::loce_binary() + " --threads 1 --log-level info analyze --in " +
+                               in + " --out " + c.out + " --no-projections");
+    EXPECT_NE(r.exit_code, 0) << c.out << ": " << r.output;
+    EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.out << ": " << r.output;
+    EXPECT_EQ(r.output.find("GMM:"), std::string::npos) << c.out << ": work done first\n" << r.output;
+  }
+  EXPECT_TRUE(fs::is_fifo(dir + "/fifo.h5"));
+  EXPECT_TRUE(fs::is_directory(dir + "/folder"));
+  h5::File f = h5::File::open(in);
+  EXPECT_TRUE(h5::exists(f, "/loce/vectors"));
+  EXPECT_FALSE(h5::exists(f, "/analysis"));
+}
+

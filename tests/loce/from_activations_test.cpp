@@ -204,3 +204,25 @@ TEST(FromActivations, AnUnusableOutputStopsBeforeAnyOptimisation) {
                                       c10::kCPU, comm),
                CollectiveInputError);
 }
+
+TEST(FromActivations, TheInputIsNeverTheOutput) {
+  // --out naming the input file (directly or by another path) would replace the activations
+  // with the LoCEs: refused before any work, the input left as it was.
+  const std::string dir = test::temp_dir("loce_fa");
+  write_input(dir + "/in.h5", torch::rand({2, 4, 2, 2}),
+              (torch::rand({2, 4, 4}) > 0.5).to(torch::kUInt8));
+  fs::create_directories(dir + "/sub");
+  dist::SelfCommunicator comm;
+  for (const std::string& out : {dir + "/in.h5", dir + "/sub/../in.h5", dir + "/./in.h5"}) {
+    try {
+      embed_from_activations(dir + "/in.h5", out, OptimizerSettings{}, c10::kCPU, comm);
+      ADD_FAILURE() << out << ": no error";
+    } catch (const CollectiveInputError& e) {
+      EXPECT_NE(std::string(e.what()).find("is the input file"), std::string::npos) << e.what();
+    }
+    auto f = h5::File::open(dir + "/in.h5");
+    EXPECT_TRUE(h5::exists(f, "/activations")) << out;
+    EXPECT_FALSE(h5::exists(f, "/loce/vectors")) << out;
+  }
+}
+
