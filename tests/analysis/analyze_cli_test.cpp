@@ -219,3 +219,84 @@ TEST(AnalyzeCli, AnUnusableOutIsRefusedBeforeAnyWork) {
   EXPECT_FALSE(h5::exists(f, "/analysis"));
 }
 
+TEST(AnalyzeCli, ConceptIdsAndSizesOutsideTheSchemaAreOneLineErrors) {
+  const std::string dir = test::temp_dir("analyze_ids");
+  auto s = analysis::make_synthetic_loces(40, 4, 3, 2);
+  struct Case {
+    std::string name;
+    at::Tensor ids;
+    std::string extra, expect;
+  };
+  auto with = [&](int64_t row, int64_t id) {
+    at::Tensor t = s.train_ids.to(torch::kInt64).clone();
+    t[row] = id;
+    return t;
+  };
+  std::vector<Case> cases = {
+      // A sparse id used to size a dense table: 2e9 ids -> 16 GB.
+      {"huge", with(5, 2000000000), "", ":/loce/concept row 5 is 2000000000; concepts must be "
+                                        "Cityscapes trainIds 0..18 or -1 (unknown) (1 such rows)"},
+      {"255", with(3, 255), "", "row 3 is 255"},
+      {"minus7", with(0, -7), "", "row 0 is -7"},
+      // Truncated onto real classes (0.7 -> road, 2.7 -> building) without a word.
+      {"float", s.train_ids.to(torch::kFloat32) + 0.7, "", "must hold integer trainIds, not 32-bit floating point"},
+      {"grid", s.train_ids, "--grid 100000", "--grid must lie in 2..2000"},
+      // Like --k: a neighbour count no point can have.
+      {"knn", s.train_ids, "--knn 1000 --no-projections", "--knn 1000 is larger than the number of other LoCEs (39)"},
+  };
+  for (const auto& c : cases) {
+    const std::string in = dir + "/" + c.name + ".h5";
+    h5::File f = h5::File::create(in);
+    h5::write_tensor(f, "/loce/vectors", s.vectors);
+    h5::write_tensor(f, "/loce/concept", c.ids);
+    f.close();
+    const std::string out = dir + "/out_" + c.name + ".h5";
+    auto r = analyze(in, out, c.extra);
+    EXPECT_NE(r.exit_code, 0) << c.name << ": " << r.output;
+    EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.name << ": " << r.output;
+    EXPECT_EQ(r.output.find('\n'), r.output.size() - 1) << c.name << ": not one line\n" << r.output;
+    EXPECT_FALSE(fs::exists(out)) << c.name;
+  }
+  // --knn n - 1 is the largest that is accepted.
+  analysis::write_loce_set(dir + "/ok.h5", s.vectors, s.train_ids, s.concept_names, "x");
+  auto r = analyze(dir + "/ok.h5", dir + "/knn39.h5", "--knn 39 --no-projections");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  // The default (5) on 4 LoCEs is lowered to 3, and the log says so.
+  analysis::write_loce_set(dir + "/four.h5", s.vectors.narrow(0, 0, 4), torch::tensor({0, 0, 2, 2}),
+                           {"road", "building"}, "x");
+  r = analyze(dir + "/four.h5", dir + "/four_out.h5", "--no-projections");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("kNN accuracy over 3 neighbours (the default --knn 5"), std::string::npos)
+      << r.output;
+}
+
+TEST(LoceSet, UnknownConceptIsLeftOutAndCounted) {
+  // embed writes pairs of unknown concept as trainId -1, named "unknown": not a third concept.
+  const std::string file = test::temp_dir("loce_set_unknown") + "/a.h5";
+  auto s = analysis::make_synthetic_loces(30, 4, 2, 3);  // road, building
+  at::Tensor ids = s.train_ids.to(torch::kInt64).clone();
+  ids[0] = ids[7] = ids[29] = -1;
+  std::vector<std::string> named = s.concept_names;
+  named.push_back("unknown");
+  analysis::write_loce_set(file, s.vectors, ids, named, "x");
+  testing::internal::CaptureStderr();
+  analysis::LoceSet set = analysis::read_loce_set(file);
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(set.concept_names, s.concept_names);
+  EXPECT_EQ(set.size(), 27);
+  EXPECT_EQ(set.unknown_left_out, 3);
+  EXPECT_NE(log.find("3 of 30 LoCEs are of unknown concept (trainId -1) and are left out"),
+            std::string::npos) << log;
+  EXPECT_EQ(log.find("not a Cityscapes class"), std::string::npos) << log;
+  // The rows kept, and the columns that go with them.
+  at::Tensor keep = ids.ne(-1).nonzero().flatten();
+  EXPECT_TRUE(set.rows.equal(keep));
+  EXPECT_TRUE(set.vectors.equal(s.vectors.index_select(0, keep)));
+  EXPECT_TRUE(set.image.to(torch::kInt64).equal(keep));
+  at::Tensor back = torch::tensor(set.concept_train_ids).index_select(0, set.concept_index);
+  EXPECT_TRUE(back.equal(ids.index_select(0, keep)));
+  // Only unknown LoCEs: nothing to analyse.
+  analysis::write_loce_set(file, s.vectors, torch::full({30}, -1, torch::kInt64), {"unknown"}, "x");
+  EXPECT_THROW(analysis::read_loce_set(file), InputError);
+}
+
