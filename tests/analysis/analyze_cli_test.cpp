@@ -300,3 +300,108 @@ TEST(LoceSet, UnknownConceptIsLeftOutAndCounted) {
   EXPECT_THROW(analysis::read_loce_set(file), InputError);
 }
 
+namespace {
+// A minimal results file of `loce analyze` (what the report reads), in a run folder.
+std::string results_run(const std::string& dir, const std::string& method, double separability) {
+  fs::create_directories(dir);
+  h5::File f = h5::File::create(dir + "/analysis.h5");
+  h5::set_attr(f, "/analysis", "method", method);
+  h5::set_attr(f, "/analysis", "concepts", std::vector<std::string>{"road", "car"});
+  h5::set_attr(f, "/analysis/metrics", "separability_ratio", separability);
+  f.close();
+  return dir;
+}
+}  // namespace
+
+TEST(Table1Report, ReadsTopLevelEvalKeysOfStrictJson) {
+  const std::string run = results_run(test::temp_dir("report_eval") + "/dae", "dae", 5.0);
+  // Only the top-level "miou" counts, not one inside per_class_iou; null is "-".
+  std::ofstream(run + "/eval.json")
+      << "{\"per_class_iou\": {\"miou\": 0.99, \"x\": [1, {\"pixel_acc\": 2}]}, \"miou\": 0.5,\n"
+         " \"pixel_acc\": null, \"split\": \"val\\\"x\", \"resolution\": [64, 128]}";
+  analysis::MethodResults m = analysis::read_method_results(run);
+  ASSERT_TRUE(m.miou.has_value());
+  EXPECT_DOUBLE_EQ(*m.miou, 0.5);
+  EXPECT_FALSE(m.pixel_acc.has_value());
+
+  // A damaged eval.json is an error naming it, not a silent "-".
+  for (const char* bad : {"{\"miou\": \"abc\", garbage", "{\"miou\": 0.5, \"pixel_acc\": NaN}",
+                                "{\"miou\": 0.5,}", "{\"miou\": 0.5} x", "[0.5]", "",
+                                "{\"miou\": 0.5, \"miou\": 0.6}", "{\"miou\": 01}"}) {
+    std::ofstream(run + "/eval.json") << bad;
+    try {
+      analysis::read_method_results(run);
+      ADD_FAILURE() << bad << ": accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(run + "/eval.json: not valid JSON at byte"),
+                std::string::npos) << bad << ": " << e.what();
+    }
+  }
+  std::ofstream(run + "/eval.json") << "{\"miou\": \"0.5\", \"pixel_acc\": 0.8}";
+  EXPECT_THROW(analysis::read_method_results(run), InputError);
+  auto rep = test::run_command(test::loce_binary() + " --log-level warn report " + run + " --out " +
+                               run + "/report");
+  EXPECT_NE(rep.exit_code, 0);
+  EXPECT_NE(rep.output.find(run + "/eval.json: \"miou\" must be a number or null"),
+            std::string::npos) << rep.output;
+  EXPECT_EQ(rep.output.find('\n'), rep.output.size() - 1) << rep.output;
+
+  // A missing one stays "-", and the report says so once.
+  fs::remove(run + "/eval.json");
+  testing::internal::CaptureStderr();
+  m = analysis::read_method_results(run);
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(m.miou.has_value());
+  EXPECT_NE(log.find(run + ": no eval.json"), std::string::npos) << log;
+  EXPECT_EQ(log.find('\n'), log.size() - 1) << log;
+}
+
+TEST(Table1Report, ARunOrMethodGivenTwiceIsRefused) {
+  const std::string dir = test::temp_dir("report_twice");
+  const std::string dae = results_run(dir + "/dae", "dae", 5.0);
+  results_run(dir + "/dae2", "denoising_ae", 4.0);  // the same method by another spelling
+  std::ofstream(dae + "/eval.json") << "{\"miou\": 0.45, \"pixel_acc\": 0.87}";
+  auto twice = [&](const std::vector<std::string>& runs) {
+    std::vector<analysis::MethodResults> m;
+    for (const auto& r : runs) m.push_back(analysis::read_method_results(r));
+    try {
+      analysis::make_table1_report(m);
+      return std::string("accepted");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+  };
+  EXPECT_NE(twice({dae, dae}).find("is given twice"), std::string::npos) << twice({dae, dae});
+  EXPECT_NE(twice({dae, dae + "/"}).find("is given twice"), std::string::npos);
+  EXPECT_NE(twice({dae, dir + "/./dae/analysis.h5"}).find("is given twice"), std::string::npos);
+  EXPECT_NE(twice({dae, dir + "/dae2"}).find("two results of method 'dae'"), std::string::npos)
+      << twice({dae, dir + "/dae2"});
+  auto rep = test::run_command(test::loce_binary() + " --log-level warn report " + dae + " " + dae +
+                               " --out " + dir + "/report");
+  EXPECT_NE(rep.exit_code, 0);
+  EXPECT_NE(rep.output.find("is given twice"), std::string::npos) << rep.output;
+  EXPECT_FALSE(fs::exists(dir + "/report/table1.md"));
+}
+
+TEST(Table1Report, MethodNamesAreQuotedInCsvAndEscapedInMarkdown) {
+  // The method comes from a file attribute: a comma, quote or '|' must not add columns.
+  auto r = analysis::make_table1_report(
+      {method_with("dae, v2|x", 5.0, 0.46), method_with("say \"hi\"", 3.0, 0.35)});
+  const std::string header = r.csv.substr(0, r.csv.find('\n'));
+  EXPECT_EQ(header, "metric,\"dae, v2|x_ours\",\"dae, v2|x_paper\",\"say \"\"hi\"\"_ours\","
+                    "\"say \"\"hi\"\"_paper\"");
+  const std::string md_header = r.markdown.substr(0, r.markdown.find('\n'));
+  EXPECT_EQ(md_header, "| metric | dae, v2\\|x (ours) | dae, v2\\|x (paper) | say \"hi\" (ours) | "
+                       "say \"hi\" (paper) |");
+  // Every Markdown row has as many unescaped '|' as the header.
+  auto bars = [](const std::string& line) {
+    int n = 0;
+    for (size_t i = 0; i < line.size(); ++i) n += line[i] == '|' && (i == 0 || line[i - 1] != '\\');
+    return n;
+  };
+  std::istringstream md(r.markdown);
+  std::string line;
+  std::getline(md, line);
+  const int columns = bars(line);
+  while (std::getline(md, line) && !line.empty()) EXPECT_EQ(bars(line), columns) << line;
+}
