@@ -1,8 +1,11 @@
 // loce: distributed experiment runner for Local Concept Embeddings of self-supervised encoders.
 // main only parses the command line, brings up the world and hands over to the subcommand.
+#include <cctype>
 #include <exception>
+#include <string>
 
 #include <ATen/Context.h>
+#include <c10/util/Exception.h>
 
 #include "app/cli.h"
 #include "core/cpu_tuning.h"
@@ -51,6 +54,17 @@ int main(int argc, char** argv) {
   } catch (const CollectiveInputError& e) {
     // Every rank raised it together: print once, exit together.
     if (ctx.world.rank == 0) log::error(e.what());
+    rc = 1;
+  } catch (const c10::Error& e) {
+    // LibTorch's own message (e.g. an allocation it could not make), on one line: what() would
+    // add its C++ stack trace, some thirty lines no user can act on.
+    std::string message = e.what_without_backtrace();
+    while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back())))
+      message.pop_back();
+    for (size_t i; (i = message.find('\n')) != std::string::npos;)
+      message.replace(i, 1, "; ");
+    log::error(message);
+    if (dist::world().size > 1) dist::abort_world(1);
     rc = 1;
   } catch (const std::exception& e) {
     log::error(e.what());

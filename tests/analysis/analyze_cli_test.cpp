@@ -270,6 +270,41 @@ TEST(AnalyzeCli, ConceptIdsAndSizesOutsideTheSchemaAreOneLineErrors) {
       << r.output;
 }
 
+TEST(AnalyzeCli, LibTorchErrorsAreOneLine) {
+  // A LibTorch exception (here: a 4 EiB allocation for a huge, unwritten /loce/vectors) is
+  // printed without its C++ stack trace.
+  const std::string dir = test::temp_dir("analyze_c10");
+  const std::string in = dir + "/huge.h5";
+  {
+    hid_t file = H5Fcreate(in.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t group = H5Gcreate2(file, "loce", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t dims[2] = {hsize_t(1) << 40, hsize_t(1) << 20}, chunk[2] = {1, 1024};
+    hid_t space = H5Screate_simple(2, dims, nullptr);
+    hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(plist, 2, chunk);
+    hid_t ds = H5Dcreate2(group, "vectors", H5T_NATIVE_FLOAT, space, H5P_DEFAULT, plist, H5P_DEFAULT);
+    ASSERT_GE(ds, 0);
+    H5Dclose(ds);
+    H5Pclose(plist);
+    H5Sclose(space);
+    hsize_t n = 4;
+    space = H5Screate_simple(1, &n, nullptr);
+    int ids[4] = {0, 0, 1, 1};
+    ds = H5Dcreate2(group, "concept", H5T_NATIVE_INT, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids);
+    H5Dclose(ds);
+    H5Sclose(space);
+    H5Gclose(group);
+    H5Fclose(file);
+  }
+  auto r = analyze(in, dir + "/out.h5", "--no-projections");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("error: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("allocate"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("frame #"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find('\n'), r.output.size() - 1) << "not one line:\n" << r.output;
+}
+
 TEST(LoceSet, UnknownConceptIsLeftOutAndCounted) {
   // embed writes pairs of unknown concept as trainId -1, named "unknown": not a third concept.
   const std::string file = test::temp_dir("loce_set_unknown") + "/a.h5";
