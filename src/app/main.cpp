@@ -5,6 +5,7 @@
 #include <string>
 
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
 #include "app/cli.h"
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
     ctx.world = dist::init_world(&argc, &argv);
     ctx.device = dist::resolve_device(ctx.global.device, ctx.world);
     app::apply_global_options(ctx.global, ctx.world);
+    // OpenBLAS's own threads follow LibTorch's count, not the CPU affinity mask.
+    const std::string blas_note = match_blas_threads(at::get_num_threads());
     const std::string onednn_note = configure_onednn();
     log::debug("running '", cli.selected_name(), "' on ", ctx.world.size, " rank(s), device ",
                ctx.device.str(), ", cuDNN benchmark ",
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
     if (!cpu_tuning_note().empty()) log::debug("CPU tuning: ", cpu_tuning_note());
     if (!malloc_note.empty()) log::debug("CPU tuning: ", malloc_note);
     log::debug(onednn_note);
+    if (!blas_note.empty()) log::debug(blas_note);
     rc = cli.run_selected(ctx);
   } catch (const CollectiveInputError& e) {
     // Every rank raised it together: print once, exit together.

@@ -226,3 +226,24 @@ TEST(FromActivations, TheInputIsNeverTheOutput) {
   }
 }
 
+TEST(FromActivations, OpenBlasThreadsFollowThreadsNotTheAffinityMask) {
+  // OpenBLAS's pthread build sized its pool by the CPUs the process may use, so `taskset -c 0`
+  // changed the encoder's vectors by 1 ulp under the same --threads: main now gives OpenBLAS
+  // LibTorch's thread count (unless OPENBLAS_NUM_THREADS says otherwise).
+  const std::string dir = test::temp_dir("loce_fa_blas");
+  write_input(dir + "/in.h5", torch::rand({2, 4, 2, 2}),
+              (torch::rand({2, 4, 4}) > 0.5).to(torch::kUInt8));
+  auto run = [&](const std::string& env) {
+    return test::run_command(env + " " + test::loce_binary() +
+                             " --threads 1 --log-level debug embed --from-activations " + dir +
+                             "/in.h5 --out " + dir + "/out.h5 --iterations 1 --mode native");
+  };
+  auto r = run("env -u OPENBLAS_NUM_THREADS");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  if (r.output.find("OpenBLAS") == std::string::npos) GTEST_SKIP() << "LibTorch without OpenBLAS";
+  EXPECT_NE(r.output.find("OpenBLAS threads: 1 (as LibTorch's)"), std::string::npos) << r.output;
+  r = run("OPENBLAS_NUM_THREADS=2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("OpenBLAS threads: OPENBLAS_NUM_THREADS=2 (yours)"), std::string::npos)
+      << r.output;
+}
