@@ -84,7 +84,8 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& options,
 void write_analysis(const std::string& path, const AnalysisResult& result,
                     const AnalyzeOptions& options);
 
-// One JSON object of all_metrics() plus method, concepts and unknown_left_out.
+// One JSON object of all_metrics() plus method, concepts and unknown_left_out. A NaN metric
+// (undefined) is null, an infinite one the string "inf" or "-inf".
 std::string metrics_json(const AnalysisResult& result);
 // Human-readable "name  value" lines of Table 1 (then the supplementary metrics).
 std::string metrics_text(const AnalysisResult& result);

@@ -305,6 +305,22 @@ TEST(AnalyzeCli, LibTorchErrorsAreOneLine) {
   EXPECT_EQ(r.output.find('\n'), r.output.size() - 1) << "not one line:\n" << r.output;
 }
 
+TEST(AnalyzeCli, InfiniteMetricsAreStringsInJsonNotNull) {
+  // LoCEs identical within each concept give intra 0 and separability +inf: JSON has no
+  // infinity, and null is what an undefined (NaN) metric is written as. Inf is the string "inf".
+  analysis::AnalysisResult r;
+  r.method = "dae";
+  r.separation.separability_ratio = std::numeric_limits<double>::infinity();
+  r.separation.inter_mean = std::numeric_limits<double>::quiet_NaN();
+  r.silhouette = -std::numeric_limits<double>::infinity();
+  r.unknown_left_out = 2;
+  const std::string json = analysis::metrics_json(r);
+  EXPECT_NE(json.find("\"separability_ratio\": \"inf\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"silhouette\": \"-inf\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"inter_mean\": null"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"unknown_left_out\": 2"), std::string::npos) << json;
+}
+
 TEST(LoceSet, UnknownConceptIsLeftOutAndCounted) {
   // embed writes pairs of unknown concept as trainId -1, named "unknown": not a third concept.
   const std::string file = test::temp_dir("loce_set_unknown") + "/a.h5";

@@ -226,6 +226,22 @@ TEST(FromActivations, TheInputIsNeverTheOutput) {
   }
 }
 
+TEST(FromActivations, MaskAndActivationTypesAreNamedInPlainWords) {
+  // Not LibTorch's C++ names ("Char", "Int"): numpy's, and what is accepted instead.
+  const std::string dir = test::temp_dir("loce_fa");
+  at::Tensor acts = torch::rand({3, 4, 2, 2});
+  at::Tensor masks = (torch::rand({3, 4, 4}) > 0.5).to(torch::kUInt8);
+  write_input(dir + "/i32.h5", acts, masks.to(torch::kInt32));
+  expect_input_error(dir + "/i32.h5", dir + "/i32_out.h5",
+                     "masks are int32; accepted are uint8 (0 or 1), bool, or float32/float64 in [0, 1]");
+  write_input(dir + "/int_acts.h5", acts.to(torch::kInt32), masks);
+  expect_input_error(dir + "/int_acts.h5", dir + "/int_acts_out.h5",
+                     ":/activations are int32; accepted are float32 and float64");
+  write_input(dir + "/float_ids.h5", acts, masks, torch::tensor({0.5f, 1.f, 2.f}));
+  expect_input_error(dir + "/float_ids.h5", dir + "/float_ids_out.h5",
+                     ":/concept: must be integer, is float32");
+}
+
 TEST(FromActivations, OpenBlasThreadsFollowThreadsNotTheAffinityMask) {
   // OpenBLAS's pthread build sized its pool by the CPUs the process may use, so `taskset -c 0`
   // changed the encoder's vectors by 1 ulp under the same --threads: main now gives OpenBLAS
