@@ -39,24 +39,32 @@ def as_text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
+def read_eval_json(path):
+    """eval.json as a dict; a file that is not one valid JSON object ends the script with one line
+    naming it (strict JSON, as `loce report` reads it: NaN and Infinity are not JSON)."""
+    def no_constant(name):
+        raise ValueError(f"{name} is not valid JSON")
+    try:
+        with open(path) as fh:
+            value = json.load(fh, parse_constant=no_constant)
+    except (OSError, ValueError) as e:  # json.JSONDecodeError is a ValueError
+        sys.exit(f"plot_results: {path}: not valid JSON ({e})")
+    if not isinstance(value, dict):
+        sys.exit(f"plot_results: {path}: not a JSON object")
+    return value
+
+
 class Run:
     def __init__(self, path):
         self.dir = path if os.path.isdir(path) else None
         self.results = os.path.join(path, "analysis.h5") if self.dir else path
         if not os.path.isfile(self.results):
             sys.exit(f"plot_results: {path}: no analysis.h5 / results file")
-        with h5py.File(self.results, "r") as f:
-            a = f["analysis"].attrs
-            self.method = as_text(a.get("method", "")) or os.path.basename(path.rstrip("/"))
-            self.concepts = [as_text(c) for c in a["concepts"]]
-            self.proj = {}
-            for name in ("umap", "pca"):
-                if f"analysis/projection/{name}" in f and f"analysis/decision_grid/{name}" in f:
-                    g = f[f"analysis/decision_grid/{name}"]
-                    self.proj[name] = dict(points=f[f"analysis/projection/{name}"][()],
-                                           x=g["x"][()], y=g["y"][()], concept=g["concept"][()])
-            self.labels = f["analysis/projection/labels"][()]
-            self.metrics = dict(f["analysis/metrics"].attrs)
+        try:
+            self.read_results()
+        except (OSError, KeyError) as e:
+            # h5py's "unable to open file" or a missing group/attribute: one line, no traceback.
+            sys.exit(f"plot_results: {self.results}: not a results file of `loce analyze` ({e})")
         self.train = None
         self.eval = None
         # A `loce run` combination folder keeps them in its pretrain/ and finetune/ runs.
@@ -69,9 +77,23 @@ class Run:
                     self.train = (step, loss)
         eval_json = self.find("eval.json", "finetune")
         if eval_json:
-            with open(eval_json) as fh:
-                self.eval = json.load(fh)
+            self.eval = read_eval_json(eval_json)
 
+    def read_results(self):
+        with h5py.File(self.results, "r") as f:
+            if "analysis" not in f or "analysis/metrics" not in f:
+                raise KeyError("no /analysis/metrics")
+            a = f["analysis"].attrs
+            self.method = as_text(a.get("method", "")) or os.path.basename(path.rstrip("/"))
+            self.concepts = [as_text(c) for c in a["concepts"]]
+            self.proj = {}
+            for name in ("umap", "pca"):
+                if f"analysis/projection/{name}" in f and f"analysis/decision_grid/{name}" in f:
+                    g = f[f"analysis/decision_grid/{name}"]
+                    self.proj[name] = dict(points=f[f"analysis/projection/{name}"][()],
+                                           x=g["x"][()], y=g["y"][()], concept=g["concept"][()])
+            self.labels = f["analysis/projection/labels"][()]
+            self.metrics = dict(f["analysis/metrics"].attrs)
 
     def find(self, name, subdir):
         """RUN/name, else RUN/subdir/name, else None."""

@@ -76,6 +76,11 @@ ClusteringScores clustering_scores(const at::Tensor& contingency) {
   if ((n_classes == 1 && n_clusters == 1) || (n_classes == 0 && n_clusters == 0)) s.nmi = 1.0;
   else if (mi <= 0) s.nmi = 0.0;
   else s.nmi = mi / std::max((hc + hk) / 2, std::numeric_limits<double>::epsilon());
+  // Each lies in [0, 1] (MI <= min(H(C), H(K)) <= their mean), but MI and the entropies are
+  // sums of rounded logarithms: a perfect clustering can come out as 1 + 1e-15. Such excess
+  // alone is rounded away; a larger one would be a bug and is left to show.
+  for (double* v : {&s.homogeneity, &s.completeness, &s.v_measure, &s.nmi})
+    if (*v > 1.0 && *v <= 1.0 + 1e-12) *v = 1.0;
 
   // ARI through the pair counts, as scikit-learn's pair_confusion_matrix.
   double sum_comb = 0, sum_a = 0, sum_b = 0;

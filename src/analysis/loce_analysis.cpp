@@ -59,6 +59,8 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& o,
   r.layer = set.layer;
   r.concept_names = set.concept_names;
   r.n_points = set.size();
+  r.rows = set.rows;
+  r.unknown_left_out = set.unknown_left_out;
   r.dims = set.vectors.size(1);
   const int64_t C = set.n_concepts(), n = set.size();
   // Options first, so that a typo fails before minutes of GMM rather than after.
@@ -66,7 +68,9 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& o,
   if (o.k_max < 0) bad_input("--k-max must be >= 0, got ", o.k_max);
   if (o.projections) {
     check_umap_options(o.umap);
-    if (o.grid_resolution < 2) bad_input("--grid must be >= 2, got ", o.grid_resolution);
+    if (o.grid_resolution < 2 || o.grid_resolution > kMaxGridResolution)
+      bad_input("--grid must lie in 2..", kMaxGridResolution, " cells per axis, got ",
+                o.grid_resolution);
     // The 2-D PCA needs 2 channels, and it runs after the GMM and the distance pass.
     if (r.dims < 2)
       bad_input(set.path, ": ", r.dims, " channel(s) per LoCE; the 2-D projections need at least 2 "
@@ -75,6 +79,17 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& o,
   const int64_t k = o.k > 0 ? o.k : C;
   if (o.k_max <= 0 && k > n) bad_input(set.path, ": --k ", k, " is larger than the number of LoCEs (", n, ")");
   if (o.k_max > n) bad_input(set.path, ": --k-max ", o.k_max, " is larger than the number of LoCEs (", n, ")");
+  // Like --k: each point has n - 1 other points to be neighbours (and the search holds n x k).
+  if (o.knn_k < 1) bad_input("--knn must be >= 1, got ", o.knn_k);
+  int64_t knn_k = o.knn_k;
+  if (knn_k > n - 1) {
+    if (o.knn_k_given)
+      bad_input(set.path, ": --knn ", o.knn_k, " is larger than the number of other LoCEs (", n - 1,
+                ")");
+    knn_k = n - 1;
+    log::warn(set.path, ": kNN accuracy over ", knn_k, " neighbours (the default --knn ", o.knn_k,
+              " is more than the ", n - 1, " other LoCEs)");
+  }
   at::Tensor x = set.vectors.to(device);
   at::Tensor labels = set.concept_index.to(device);
   r.labels = set.concept_index;
@@ -121,7 +136,7 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& o,
   // The O(N^2) distance pass, then everything that follows from it.
   t.reset();
   DistanceOptions d;
-  d.knn_k = o.knn_k;
+  d.knn_k = knn_k;
   d.mixed_precision = o.mixed_precision;
   DistanceStatistics stats = distance_statistics(x, labels, C, d, comm);
   r.silhouette = silhouette_score(stats, comm);
@@ -160,8 +175,12 @@ void write_grid(h5::File& f, const std::string& base, const DecisionGrid& g) {
   h5::write_tensor(f, base + "/covariances", g.covariances.to(torch::kCPU));
 }
 
+// JSON has no infinity: +-inf (e.g. the separability ratio of concepts whose LoCEs coincide
+// within each concept) is written as the strings "inf" and "-inf", and NaN (undefined, 0/0) as
+// null, so that the two stay apart and the output stays valid JSON.
 std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
+  if (std::isnan(v)) return "null";
+  if (std::isinf(v)) return v > 0 ? "\"inf\"" : "\"-inf\"";
   std::ostringstream os;
   os << std::setprecision(10) << v;
   return os.str();
@@ -191,6 +210,9 @@ void write_analysis(const std::string& path, const AnalysisResult& r, const Anal
     h5::set_attr(f, "/analysis", "covariance_type", to_string(o.covariance_type));
     h5::set_attr(f, "/analysis", "seed", int64_t(o.seed));
     h5::set_attr(f, "/analysis", "mixed_precision", int64_t(o.mixed_precision));
+    // Which rows of the LoCE file the points are (LoCEs of unknown concept are left out).
+    h5::set_attr(f, "/analysis", "unknown_left_out", r.unknown_left_out);
+    if (r.rows.defined()) h5::write_tensor(f, "/analysis/loce_row", r.rows.to(torch::kInt32));
 
     h5::write_tensor(f, "/analysis/gmm/weights", r.gmm.weights().to(torch::kCPU));
     h5::write_tensor(f, "/analysis/gmm/means", r.gmm.means().to(torch::kCPU));
@@ -236,7 +258,7 @@ std::string metrics_json(const AnalysisResult& r) {
   os << "{\"method\": " << json_string(r.method) << ", \"concepts\": [";
   for (size_t i = 0; i < r.concept_names.size(); ++i)
     os << (i ? ", " : "") << json_string(r.concept_names[i]);
-  os << "]";
+  os << "], \"unknown_left_out\": " << r.unknown_left_out;
   for (const auto& [name, value] : r.all_metrics())
     os << ", " << json_string(name) << ": " << json_number(value);
   os << "}";

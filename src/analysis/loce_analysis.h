@@ -21,6 +21,9 @@
 
 namespace loce::analysis {
 
+// The decision grids hold resolution^2 cells, each scored by every GMM component.
+constexpr int64_t kMaxGridResolution = 2000;
+
 struct AnalyzeOptions {
   int64_t k = 0;      // GMM components; 0: one per concept (the paper's setting)
   int64_t k_max = 0;  // > 0: choose k in 1..k_max by the lowest BIC instead
@@ -33,6 +36,8 @@ struct AnalyzeOptions {
   uint64_t seed = 0;
   bool mixed_precision = false;  // float32 products, float64 sums (GMM and distances)
   int64_t knn_k = 5;
+  bool knn_k_given = false;      // --knn on the command line: above n - 1 it is an error, the
+                                 // default is lowered to n - 1 with a warning instead
   bool projections = true;       // PCA, UMAP and decision grids
   int64_t grid_resolution = 200;
   UmapOptions umap;
@@ -45,6 +50,8 @@ struct AnalysisResult {
   std::string method, source_path, layer;
   std::vector<std::string> concept_names;
   int64_t n_points = 0, dims = 0;
+  at::Tensor rows;               // [P] int64: the rows of the LoCE file analysed
+  int64_t unknown_left_out = 0;  // LoCEs of unknown concept (-1) not analysed
   // GMM
   GaussianMixture gmm{GmmOptions{}};
   at::Tensor assignment;   // [P] int64 (all points, every rank)
@@ -77,7 +84,8 @@ AnalysisResult analyze_loces(const LoceSet& set, const AnalyzeOptions& options,
 void write_analysis(const std::string& path, const AnalysisResult& result,
                     const AnalyzeOptions& options);
 
-// One JSON object of all_metrics() plus method and concepts.
+// One JSON object of all_metrics() plus method, concepts and unknown_left_out. A NaN metric
+// (undefined) is null, an infinite one the string "inf" or "-inf".
 std::string metrics_json(const AnalysisResult& result);
 // Human-readable "name  value" lines of Table 1 (then the supplementary metrics).
 std::string metrics_text(const AnalysisResult& result);

@@ -3,17 +3,21 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <limits>
 #include <map>
-#include <regex>
 #include <sstream>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/log.h"
 
 namespace fs = std::filesystem;
 
@@ -47,17 +51,183 @@ const PaperRow kPaperTable1[] = {
 };
 const char* kPaperMethods[] = {"baseline", "barlow", "dae", "rpl"};
 
-std::optional<double> json_number(const std::string& text, const std::string& key) {
-  std::smatch m;
-  std::regex re("\"" + key + "\"\\s*:\\s*([-+0-9.eE]+|null|NaN)");
-  if (!std::regex_search(text, m, re)) return std::nullopt;
-  std::string v = m[1];
-  if (v == "null" || v == "NaN") return std::nullopt;
-  try {
-    return std::stod(v);
-  } catch (const std::exception&) {
+// The top-level members of a JSON object, as far as the report needs them: a number, null
+// (value NaN: undefined) or anything else (`number_or_null` false). The whole text must be one
+// valid JSON object (RFC 8259: no NaN, no trailing commas, no comments), so that a damaged file
+// is an error instead of a silent "-", and only a top-level key counts (not a "miou" inside
+// per_class_iou).
+struct JsonMember {
+  bool number_or_null = false;
+  double value = std::numeric_limits<double>::quiet_NaN();
+};
+
+class StrictJson {
+ public:
+  StrictJson(const std::string& text, const std::string& where) : t_(text), where_(where) {}
+
+  std::map<std::string, JsonMember> top_level_object() {
+    std::map<std::string, JsonMember> members;
+    skip_ws();
+    expect('{', "a JSON object");
+    skip_ws();
+    if (peek() == '}') {
+      ++i_;
+    } else {
+      for (;;) {
+        skip_ws();
+        std::string key = string();
+        skip_ws();
+        expect(':', "':'");
+        skip_ws();
+        JsonMember m;
+        if (starts_number()) {
+          m.number_or_null = true;
+          m.value = number();
+        } else if (t_.compare(i_, 4, "null") == 0) {
+          i_ += 4;
+          m.number_or_null = true;
+        } else {
+          value(1);
+        }
+        if (!members.emplace(key, m).second) error(cat("key \"", key, "\" appears twice"));
+        skip_ws();
+        if (peek() == ',') { ++i_; continue; }
+        expect('}', "',' or '}'");
+        break;
+      }
+    }
+    skip_ws();
+    if (i_ != t_.size()) error("text after the JSON object");
+    return members;
+  }
+
+ private:
+  [[noreturn]] void error(const std::string& what) const {
+    bad_input(where_, ": not valid JSON at byte ", i_, ": ", what);
+  }
+  char peek() const { return i_ < t_.size() ? t_[i_] : '\0'; }
+  void skip_ws() {
+    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t' || t_[i_] == '\n' || t_[i_] == '\r')) ++i_;
+  }
+  void expect(char c, const char* what) {
+    if (peek() != c) error(cat("expected ", what));
+    ++i_;
+  }
+  bool starts_number() const { return peek() == '-' || (peek() >= '0' && peek() <= '9'); }
+  static bool digit(char c) { return c >= '0' && c <= '9'; }
+
+  std::string string() {
+    expect('"', "a string");
+    std::string out;
+    for (;;) {
+      if (i_ >= t_.size()) error("unterminated string");
+      const char c = t_[i_++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) error("control character in a string");
+      if (c != '\\') { out += c; continue; }
+      const char e = peek();
+      ++i_;
+      if (e == 'u') {
+        for (int k = 0; k < 4; ++k, ++i_)
+          if (!std::isxdigit(static_cast<unsigned char>(peek()))) error("bad \\u escape");
+        out += '?';  // keys the report reads are ASCII
+      } else if (std::string("\"\\/bfnrt").find(e) != std::string::npos && e != '\0') {
+        out += e;
+      } else {
+        error("bad escape in a string");
+      }
+    }
+  }
+
+  double number() {
+    const size_t start = i_;
+    if (peek() == '-') ++i_;
+    if (peek() == '0') ++i_;
+    else if (digit(peek())) while (digit(peek())) ++i_;
+    else error("bad number");
+    if (peek() == '.') {
+      ++i_;
+      if (!digit(peek())) error("bad number");
+      while (digit(peek())) ++i_;
+    }
+    if (peek() == 'e' || peek() == 'E') {
+      ++i_;
+      if (peek() == '+' || peek() == '-') ++i_;
+      if (!digit(peek())) error("bad number");
+      while (digit(peek())) ++i_;
+    }
+    // strtod of the checked text: 1e999 becomes inf (a number JSON allows).
+    return std::strtod(t_.substr(start, i_ - start).c_str(), nullptr);
+  }
+
+  void value(int depth) {
+    if (depth > 256) error("nested too deeply");
+    skip_ws();
+    const char c = peek();
+    if (c == '"') { string(); return; }
+    if (starts_number()) { number(); return; }
+    for (const char* lit : {"true", "false", "null"})
+      if (t_.compare(i_, std::strlen(lit), lit) == 0) { i_ += std::strlen(lit); return; }
+    if (c == '[' || c == '{') {
+      const bool object = c == '{';
+      ++i_;
+      skip_ws();
+      if (peek() == (object ? '}' : ']')) { ++i_; return; }
+      for (;;) {
+        skip_ws();
+        if (object) {
+          string();
+          skip_ws();
+          expect(':', "':'");
+        }
+        value(depth + 1);
+        skip_ws();
+        if (peek() == ',') { ++i_; continue; }
+        expect(object ? '}' : ']', object ? "',' or '}'" : "',' or ']'");
+        return;
+      }
+    }
+    error("expected a JSON value");
+  }
+
+  const std::string& t_;
+  std::string where_;
+  size_t i_ = 0;
+};
+
+// miou / pixel_acc of an eval.json: a top-level number, or null (undefined: "-").
+std::optional<double> eval_number(const std::map<std::string, JsonMember>& members,
+                                  const std::string& key, const std::string& path) {
+  auto it = members.find(key);
+  if (it == members.end()) {
+    log::warn(path, ": no top-level \"", key, "\"; shown as '-'");
     return std::nullopt;
   }
+  if (!it->second.number_or_null) bad_input(path, ": \"", key, "\" must be a number or null");
+  if (std::isnan(it->second.value)) return std::nullopt;
+  return it->second.value;
+}
+
+// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// A Markdown table cell: '|' escaped, line breaks as spaces.
+std::string md_cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n' || c == '\r') out += ' ';
+    else out += c;
+  }
+  return out;
 }
 
 std::string fmt(std::optional<double> v, int precision = 4) {
@@ -145,8 +315,13 @@ MethodResults read_method_results(const std::string& path) {
     std::ifstream in(eval_path);
     std::stringstream ss;
     ss << in.rdbuf();
-    r.miou = json_number(ss.str(), "miou");
-    r.pixel_acc = json_number(ss.str(), "pixel_acc");
+    if (!in) bad_input(eval_path, ": cannot read");
+    const std::string text = ss.str();
+    const auto members = StrictJson(text, eval_path).top_level_object();
+    r.miou = eval_number(members, "miou", eval_path);
+    r.pixel_acc = eval_number(members, "pixel_acc", eval_path);
+  } else if (!eval_path.empty()) {
+    log::warn(path, ": no eval.json (nor finetune/eval.json); mIoU and pixel accuracy shown as '-'");
   }
   return r;
 }
@@ -175,6 +350,20 @@ double spearman_correlation(const std::vector<double>& x, const std::vector<doub
 
 Table1Report make_table1_report(const std::vector<MethodResults>& methods) {
   if (methods.empty()) bad_input("report: no results given");
+  // One column pair per method: the same run twice, or two runs of one method, would count a
+  // method twice in the Spearman correlation (and make the columns ambiguous).
+  for (size_t i = 0; i < methods.size(); ++i)
+    for (size_t j = 0; j < i; ++j) {
+      std::error_code ec;
+      const auto& a = methods[j];
+      const auto& b = methods[i];
+      if (!a.source.empty() && !b.source.empty() && fs::equivalent(a.source, b.source, ec))
+        bad_input("report: ", a.source, " is given twice",
+                  a.source == b.source ? std::string() : " (also as " + b.source + ")");
+      if (a.method == b.method)
+        bad_input("report: two results of method '", a.method, "' (", a.source, " and ", b.source,
+                  "); give one run per method");
+    }
   // Rows: the paper's, then any other metric some method has (other concepts, supplements).
   std::vector<std::string> rows;
   for (const auto& row : kPaperTable1) rows.push_back(row.metric);
@@ -186,16 +375,16 @@ Table1Report make_table1_report(const std::vector<MethodResults>& methods) {
   md << "| metric |";
   csv << "metric";
   for (const auto& m : methods) {
-    md << " " << m.method << " (ours) | " << m.method << " (paper) |";
-    csv << "," << m.method << "_ours," << m.method << "_paper";
+    md << " " << md_cell(m.method) << " (ours) | " << md_cell(m.method) << " (paper) |";
+    csv << "," << csv_field(m.method + "_ours") << "," << csv_field(m.method + "_paper");
   }
   md << "\n|---|";
   for (size_t i = 0; i < methods.size(); ++i) md << "---:|---:|";
   md << "\n";
   csv << "\n";
   for (const auto& row : rows) {
-    md << "| " << row << " |";
-    csv << row;
+    md << "| " << md_cell(row) << " |";
+    csv << csv_field(row);
     for (const auto& m : methods) {
       auto ours = m.get(row);
       auto paper = paper_value(m.method, row);

@@ -4,6 +4,8 @@
 #include "analysis/loce_analysis.h"
 #include "app/command.h"
 #include "core/error.h"
+#include "dist/world.h"
+#include "loce/loce_file.h"
 
 namespace loce::app {
 namespace {
@@ -35,22 +37,28 @@ const CommandRegistration register_analyze("analyze", [](CLI::App& cli) -> RunFn
   sub->add_option("--reg-covar", c->o.reg_covar, "Added to covariance diagonals")->capture_default_str();
   sub->add_flag("--mixed-precision", c->o.mixed_precision,
                 "float32 products with float64 sums (faster; ~1e-6 relative)");
-  sub->add_option("--knn", c->o.knn_k, "k of the kNN concept accuracy")->capture_default_str()
+  auto* knn = sub->add_option("--knn", c->o.knn_k, "k of the kNN concept accuracy (at most the LoCEs - 1)")
+      ->capture_default_str()
       ->check(at_least_one());
   sub->add_flag("--no-projections", c->no_projections, "Skip PCA, UMAP and the decision grids");
-  sub->add_option("--grid", c->o.grid_resolution, "Decision grid cells per axis")->capture_default_str()
+  sub->add_option("--grid", c->o.grid_resolution, "Decision grid cells per axis (2..2000)")
+      ->capture_default_str()
       ->check(at_least(2));
   sub->add_option("--umap-neighbors", c->o.umap.n_neighbors, "UMAP n_neighbors")->capture_default_str();
   sub->add_option("--umap-min-dist", c->o.umap.min_dist, "UMAP min_dist")->capture_default_str();
   sub->add_option("--umap-epochs", c->o.umap.n_epochs, "UMAP epochs (0: umap-learn's default)");
   sub->add_option("--umap-init", c->o.umap.init, "spectral | pca")
       ->check(CLI::IsMember({"spectral", "pca"}))->capture_default_str();
-  return [c](const Context& ctx) {
+  return [c, knn](const Context& ctx) {
     analysis::AnalyzeOptions o = c->o;
+    o.knn_k_given = knn->count() > 0;
     o.covariance_type = analysis::parse_covariance_type(c->covariance);
     o.gmm_init = analysis::parse_gmm_init(c->gmm_init);
     o.projections = !c->no_projections;
     o.seed = ctx.global.seed;
+    // The results file is written only at the end: an unusable --out (empty, a folder, the
+    // input itself, an unwritable folder) is refused before minutes of GMM and UMAP.
+    embedding::check_output_path(c->out, *dist::cpu_communicator(), c->in, "results file");
     auto comm = dist::make_communicator(ctx.device);
     analysis::LoceSet set = analysis::read_loce_set(c->in);
     analysis::AnalysisResult r = analysis::analyze_loces(set, o, comm.get(), ctx.device);

@@ -8,6 +8,7 @@
 #include "dist/world.h"
 #include "loce/extraction.h"
 #include "loce/from_activations.h"
+#include "loce/loce_file.h"
 #include "loce/settings.h"
 #include "train/run_dir.h"
 
@@ -85,6 +86,8 @@ RunFn setup_embed(CLI::App& cli) {
     }
     if (o->model.empty() || o->data.empty())
       bad_input("embed: give --from-activations FILE, or --model RUN_DIR with --data CACHE");
+    // Before the model is loaded: --out must not be the cache it reads (nor a folder...).
+    embedding::check_output_path(o->out, *comm, o->data);
     // The encoder of a run over a split of the cache; images are fed as in training.
     // The checkpoint is read once: the run's encoder, method and depth all come from it.
     const train::LoadedRun run = train::load_run(o->model, {}, ctx.device);

@@ -1,8 +1,12 @@
 // loce: distributed experiment runner for Local Concept Embeddings of self-supervised encoders.
 // main only parses the command line, brings up the world and hands over to the subcommand.
+#include <cctype>
 #include <exception>
+#include <string>
 
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
 
 #include "app/cli.h"
 #include "core/cpu_tuning.h"
@@ -40,6 +44,8 @@ int main(int argc, char** argv) {
     ctx.world = dist::init_world(&argc, &argv);
     ctx.device = dist::resolve_device(ctx.global.device, ctx.world);
     app::apply_global_options(ctx.global, ctx.world);
+    // OpenBLAS's own threads follow LibTorch's count, not the CPU affinity mask.
+    const std::string blas_note = match_blas_threads(at::get_num_threads());
     const std::string onednn_note = configure_onednn();
     log::debug("running '", cli.selected_name(), "' on ", ctx.world.size, " rank(s), device ",
                ctx.device.str(), ", cuDNN benchmark ",
@@ -47,10 +53,22 @@ int main(int argc, char** argv) {
     if (!cpu_tuning_note().empty()) log::debug("CPU tuning: ", cpu_tuning_note());
     if (!malloc_note.empty()) log::debug("CPU tuning: ", malloc_note);
     log::debug(onednn_note);
+    if (!blas_note.empty()) log::debug(blas_note);
     rc = cli.run_selected(ctx);
   } catch (const CollectiveInputError& e) {
     // Every rank raised it together: print once, exit together.
     if (ctx.world.rank == 0) log::error(e.what());
+    rc = 1;
+  } catch (const c10::Error& e) {
+    // LibTorch's own message (e.g. an allocation it could not make), on one line: what() would
+    // add its C++ stack trace, some thirty lines no user can act on.
+    std::string message = e.what_without_backtrace();
+    while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back())))
+      message.pop_back();
+    for (size_t i; (i = message.find('\n')) != std::string::npos;)
+      message.replace(i, 1, "; ");
+    log::error(message);
+    if (dist::world().size > 1) dist::abort_world(1);
     rc = 1;
   } catch (const std::exception& e) {
     log::error(e.what());

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <string>
 
 namespace loce {
 namespace {
@@ -124,6 +125,16 @@ std::string keep_freed_memory_in_heap() {
     return "malloc keeps freed blocks up to 1 GiB for reuse (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD)";
 #endif
   return "";
+}
+
+std::string match_blas_threads(int threads) {
+  using SetThreads = void (*)(int);
+  auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (!set) return "";
+  if (const char* user = std::getenv("OPENBLAS_NUM_THREADS"))
+    return std::string("OpenBLAS threads: OPENBLAS_NUM_THREADS=") + user + " (yours)";
+  set(threads);
+  return "OpenBLAS threads: " + std::to_string(threads) + " (as LibTorch's)";
 }
 
 std::string cpu_tuning_note() {

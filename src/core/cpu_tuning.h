@@ -57,6 +57,15 @@ CpuFacts current_cpu_facts();
 // there is nothing to do, tuning is off, or the re-execution failed.
 void tune_cpu_environment(char** argv);
 
+// OpenBLAS's pthread build starts as many threads of its own as the CPUs the process may run
+// on (its affinity mask), whatever LibTorch's thread count, and splits its products (e.g. the
+// convolutions of the encoder with oneDNN off or at batch 1) by that count: the same --threads
+// gave vectors 1 ulp apart under `taskset -c 0` and without it. This sets OpenBLAS's thread
+// count to `threads` (LibTorch's intra-op count), so results depend on --threads alone, and
+// OpenBLAS no longer runs more threads than the rank was given. Leaves an explicit
+// OPENBLAS_NUM_THREADS alone; does nothing without OpenBLAS. Returns a line for the log.
+std::string match_blas_threads(int threads);
+
 // What the re-execution changed ("" when it did not happen), for a log line.
 std::string cpu_tuning_note();
 

@@ -20,6 +20,23 @@ std::string attr_or(const h5::File& f, const std::string& name, const std::strin
   return h5::has_attr(f, "/", name) ? h5::attr_string(f, "/", name) : fallback;
 }
 
+// An element type as numpy and h5py name it ("int8"), not LibTorch's C++ name ("Char").
+std::string dtype_words(at::ScalarType t) {
+  switch (t) {
+    case torch::kBool: return "bool";
+    case torch::kByte: return "uint8";
+    case torch::kChar: return "int8";
+    case torch::kShort: return "int16";
+    case torch::kInt: return "int32";
+    case torch::kLong: return "int64";
+    case torch::kHalf: return "float16";
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kFloat: return "float32";
+    case torch::kDouble: return "float64";
+    default: return c10::toString(t);
+  }
+}
+
 // Reads masks [count, H, W], checks their values and returns float32 [count, 1, H, W].
 at::Tensor read_masks(const h5::File& f, int64_t first, int64_t count) {
   at::Tensor m = h5::read_rows(f, "/masks", first, count);
@@ -38,7 +55,8 @@ at::Tensor read_masks(const h5::File& f, int64_t first, int64_t count) {
                 " do not)");
     m = m.to(torch::kFloat32);
   } else {
-    bad_input(where, ": masks must be uint8, bool or float, not ", m.scalar_type());
+    bad_input(where, ": masks are ", dtype_words(m.scalar_type()),
+              "; accepted are uint8 (0 or 1), bool, or float32/float64 in [0, 1]");
   }
   return m.unsqueeze(1);
 }
@@ -51,7 +69,8 @@ at::Tensor optional_index(const h5::File& f, const std::string& path, int64_t P,
     bad_input(f.path(), ":", path, ": expected ", P, " values (one per pair), found shape [",
               shape.empty() ? 0 : shape[0], shape.size() > 1 ? ", ..." : "", "]");
   at::Tensor t = h5::read_tensor(f, path);
-  if (t.is_floating_point()) bad_input(f.path(), ":", path, ": must be integer");
+  if (t.is_floating_point())
+    bad_input(f.path(), ":", path, ": must be integer, is ", dtype_words(t.scalar_type()));
   return t.to(torch::kInt64);
 }
 
@@ -114,7 +133,8 @@ ExternalInput open_input(const std::string& input) try {
   src.activations = [file](int64_t first, int64_t count) {
     at::Tensor t = h5::read_rows(*file, "/activations", first, count);
     if (!t.is_floating_point())
-      bad_input(file->path(), ":/activations must be float32 or float64, not ", t.scalar_type());
+      bad_input(file->path(), ":/activations are ", dtype_words(t.scalar_type()),
+                "; accepted are float32 and float64");
     return t;
   };
   src.masks = [file](int64_t first, int64_t count) { return read_masks(*file, first, count); };
@@ -129,7 +149,7 @@ FromActivationsSummary embed_from_activations(const std::string& input, const st
                                               const OptimizerSettings& s,
                                               const c10::Device& device, dist::Communicator& comm) {
   ExternalInput in = open_input(input);
-  check_output_path(output, comm);
+  check_output_path(output, comm, input);
   const h5::File& f = *in.file;
   const int64_t P = in.rows.rows;
   const at::Tensor& concept_id = in.concept_id;

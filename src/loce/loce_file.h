@@ -47,10 +47,13 @@ struct LoceProvenance {
   int64_t pairs_iou_zero = 0;
 };
 
-// Collective, before any optimisation, so that an unusable --out costs nothing: rank 0 makes the
-// folder of `path` if needed and checks that it is writable and that `path` is not a folder;
-// a problem is a CollectiveInputError on every rank.
-void check_output_path(const std::string& path, dist::Communicator& comm);
+// Collective, before any work, so that an unusable --out costs nothing: rank 0 checks that
+// `path` is not empty, not a folder, not an existing non-regular file (a device or FIFO, which
+// the final rename would replace) and not the same file as `input` (when given: writing would
+// destroy it), then makes the folder of `path` if needed and checks that it is writable.
+// A problem is a CollectiveInputError on every rank, its message starting with `what`.
+void check_output_path(const std::string& path, dist::Communicator& comm,
+                       const std::string& input = {}, const std::string& what = "LoCE output");
 
 // Written to a temporary file and renamed (AtomicFile).
 void write_loce_file(const std::string& path, const LoceTable& table,

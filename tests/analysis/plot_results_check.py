@@ -7,6 +7,7 @@ and checks that every PNG exists and is not blank.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,3 +54,22 @@ with tempfile.TemporaryDirectory() as tmp:
         img = matplotlib.image.imread(path)
         assert img.std() > 0.01, f"{png} looks blank (std {img.std():.4f})"
         print("ok", png, img.shape)
+
+    # Inputs that are not results: one line naming the file, no traceback.
+    def expect_one_line_error(args, fragment):
+        r = subprocess.run([sys.executable, script, *args, "--out", out], capture_output=True, text=True)
+        assert r.returncode != 0, f"{args}: exit code 0"
+        assert fragment in r.stderr, f"{args}: {r.stderr!r}"
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        print("ok error", fragment)
+
+    expect_one_line_error([loce_file], "not a results file")  # the last LoCE file written
+    bad = os.path.join(tmp, "bad_eval")
+    os.makedirs(bad)
+    shutil.copy(os.path.join(runs[1], "analysis.h5"), os.path.join(bad, "analysis.h5"))
+    with open(os.path.join(bad, "eval.json"), "w") as fh:
+        fh.write('{"miou": "abc", garbage')
+    expect_one_line_error([runs[0], bad], "eval.json: not valid JSON")
+    with open(os.path.join(bad, "eval.json"), "w") as fh:
+        fh.write('{"miou": NaN}')
+    expect_one_line_error([bad], "eval.json: not valid JSON")

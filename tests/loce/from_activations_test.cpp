@@ -204,3 +204,62 @@ TEST(FromActivations, AnUnusableOutputStopsBeforeAnyOptimisation) {
                                       c10::kCPU, comm),
                CollectiveInputError);
 }
+
+TEST(FromActivations, TheInputIsNeverTheOutput) {
+  // --out naming the input file (directly or by another path) would replace the activations
+  // with the LoCEs: refused before any work, the input left as it was.
+  const std::string dir = test::temp_dir("loce_fa");
+  write_input(dir + "/in.h5", torch::rand({2, 4, 2, 2}),
+              (torch::rand({2, 4, 4}) > 0.5).to(torch::kUInt8));
+  fs::create_directories(dir + "/sub");
+  dist::SelfCommunicator comm;
+  for (const std::string& out : {dir + "/in.h5", dir + "/sub/../in.h5", dir + "/./in.h5"}) {
+    try {
+      embed_from_activations(dir + "/in.h5", out, OptimizerSettings{}, c10::kCPU, comm);
+      ADD_FAILURE() << out << ": no error";
+    } catch (const CollectiveInputError& e) {
+      EXPECT_NE(std::string(e.what()).find("is the input file"), std::string::npos) << e.what();
+    }
+    auto f = h5::File::open(dir + "/in.h5");
+    EXPECT_TRUE(h5::exists(f, "/activations")) << out;
+    EXPECT_FALSE(h5::exists(f, "/loce/vectors")) << out;
+  }
+}
+
+TEST(FromActivations, MaskAndActivationTypesAreNamedInPlainWords) {
+  // Not LibTorch's C++ names ("Char", "Int"): numpy's, and what is accepted instead.
+  const std::string dir = test::temp_dir("loce_fa");
+  at::Tensor acts = torch::rand({3, 4, 2, 2});
+  at::Tensor masks = (torch::rand({3, 4, 4}) > 0.5).to(torch::kUInt8);
+  write_input(dir + "/i32.h5", acts, masks.to(torch::kInt32));
+  expect_input_error(dir + "/i32.h5", dir + "/i32_out.h5",
+                     "masks are int32; accepted are uint8 (0 or 1), bool, or float32/float64 in [0, 1]");
+  write_input(dir + "/int_acts.h5", acts.to(torch::kInt32), masks);
+  expect_input_error(dir + "/int_acts.h5", dir + "/int_acts_out.h5",
+                     ":/activations are int32; accepted are float32 and float64");
+  write_input(dir + "/float_ids.h5", acts, masks, torch::tensor({0.5f, 1.f, 2.f}));
+  expect_input_error(dir + "/float_ids.h5", dir + "/float_ids_out.h5",
+                     ":/concept: must be integer, is float32");
+}
+
+TEST(FromActivations, OpenBlasThreadsFollowThreadsNotTheAffinityMask) {
+  // OpenBLAS's pthread build sized its pool by the CPUs the process may use, so `taskset -c 0`
+  // changed the encoder's vectors by 1 ulp under the same --threads: main now gives OpenBLAS
+  // LibTorch's thread count (unless OPENBLAS_NUM_THREADS says otherwise).
+  const std::string dir = test::temp_dir("loce_fa_blas");
+  write_input(dir + "/in.h5", torch::rand({2, 4, 2, 2}),
+              (torch::rand({2, 4, 4}) > 0.5).to(torch::kUInt8));
+  auto run = [&](const std::string& env) {
+    return test::run_command(env + " " + test::loce_binary() +
+                             " --threads 1 --log-level debug embed --from-activations " + dir +
+                             "/in.h5 --out " + dir + "/out.h5 --iterations 1 --mode native");
+  };
+  auto r = run("env -u OPENBLAS_NUM_THREADS");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  if (r.output.find("OpenBLAS") == std::string::npos) GTEST_SKIP() << "LibTorch without OpenBLAS";
+  EXPECT_NE(r.output.find("OpenBLAS threads: 1 (as LibTorch's)"), std::string::npos) << r.output;
+  r = run("OPENBLAS_NUM_THREADS=2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("OpenBLAS threads: OPENBLAS_NUM_THREADS=2 (yours)"), std::string::npos)
+      << r.output;
+}
