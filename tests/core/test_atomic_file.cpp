@@ -33,15 +33,6 @@ void write_via(AtomicFile& f, const std::string& text) {
   f.commit();
 }
 
-std::string input_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
 
 // The PID of a process that has exited (and been reaped).
 pid_t dead_pid() {
@@ -67,18 +58,18 @@ TEST(AtomicFile, ReplacesAnExistingRegularFile) {
 TEST(AtomicFile, NeverReplacesAFolderLinkPipeOrReadOnlyFile) {
   const std::string dir = test::temp_dir("atomic");
   fs::create_directories(dir + "/folder/inside");
-  EXPECT_NE(input_error([&] { AtomicFile f(dir + "/folder"); }).find("is a folder"),
+  EXPECT_NE(test::input_error([&] { AtomicFile f(dir + "/folder"); }).find("is a folder"),
             std::string::npos);
   // A link is refused as such (renaming over it would replace the link, not its target).
   std::ofstream(dir + "/target") << "target";
   fs::create_symlink(dir + "/target", dir + "/link");
-  EXPECT_NE(input_error([&] { AtomicFile f(dir + "/link"); }).find("symbolic link"),
+  EXPECT_NE(test::input_error([&] { AtomicFile f(dir + "/link"); }).find("symbolic link"),
             std::string::npos);
   ASSERT_EQ(mkfifo((dir + "/pipe").c_str(), 0600), 0);
-  EXPECT_NE(input_error([&] { AtomicFile f(dir + "/pipe"); }).find("named pipe"), std::string::npos);
+  EXPECT_NE(test::input_error([&] { AtomicFile f(dir + "/pipe"); }).find("named pipe"), std::string::npos);
   std::ofstream(dir + "/ro") << "keep";
   fs::permissions(dir + "/ro", fs::perms::owner_read | fs::perms::group_read);
-  EXPECT_NE(input_error([&] { AtomicFile f(dir + "/ro"); }).find("read-only"), std::string::npos);
+  EXPECT_NE(test::input_error([&] { AtomicFile f(dir + "/ro"); }).find("read-only"), std::string::npos);
   EXPECT_TRUE(fs::is_directory(dir + "/folder/inside"));
   EXPECT_TRUE(fs::is_symlink(dir + "/link"));
   EXPECT_EQ(read_all(dir + "/target"), "target");
@@ -137,13 +128,13 @@ TEST(AtomicFile, RemovesOnlyThisHostsTemporariesOfDeadProcesses) {
 
 TEST(AtomicFile, OutputPathCheckNamesTheFlag) {
   const std::string dir = test::temp_dir("atomic");
-  EXPECT_NE(input_error([] { check_output_file("", "--out"); }).find("--out is empty"),
+  EXPECT_NE(test::input_error([] { check_output_file("", "--out"); }).find("--out is empty"),
             std::string::npos);
-  EXPECT_NE(input_error([&] { check_output_file(dir + "/trail/", "--out"); }).find("ends in '/'"),
+  EXPECT_NE(test::input_error([&] { check_output_file(dir + "/trail/", "--out"); }).find("ends in '/'"),
             std::string::npos);
   EXPECT_FALSE(fs::exists(dir + "/trail"));
   fs::create_directories(dir + "/adir");
-  const std::string e = input_error([&] { check_output_file(dir + "/adir", "--out"); });
+  const std::string e = test::input_error([&] { check_output_file(dir + "/adir", "--out"); });
   EXPECT_NE(e.find("--out " + dir + "/adir exists and is a folder"), std::string::npos) << e;
   EXPECT_NO_THROW(check_output_file(dir + "/sub/new.h5", "--out"));
   EXPECT_TRUE(fs::is_directory(dir + "/sub"));

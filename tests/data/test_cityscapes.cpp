@@ -17,18 +17,6 @@ using namespace loce;
 using namespace loce::data;
 namespace fs = std::filesystem;
 
-namespace {
-std::string expect_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
-}  // namespace
-
 TEST(Cityscapes, ScansAndPairsFramesSorted) {
   std::string root = test::temp_dir("cs");
   test::write_random_frame(root, "val", "bonn", "bonn_000001_000019", 8, 16, 1);
@@ -48,15 +36,15 @@ TEST(Cityscapes, ScansAndPairsFramesSorted) {
 }
 
 TEST(Cityscapes, MissingFolderAndEmptySplit) {
-  EXPECT_NE(expect_error([] { scan_cityscapes("/no/such/folder", "val"); }).find("/no/such/folder"),
+  EXPECT_NE(test::input_error([] { scan_cityscapes("/no/such/folder", "val"); }).find("/no/such/folder"),
             std::string::npos);
   std::string root = test::temp_dir("cs");
   test::write_random_frame(root, "train", "bonn", "bonn_000001_000019", 8, 16, 1);
-  EXPECT_NE(expect_error([&] { scan_cityscapes(root, "val"); }).find("leftImg8bit/val"),
+  EXPECT_NE(test::input_error([&] { scan_cityscapes(root, "val"); }).find("leftImg8bit/val"),
             std::string::npos);
   fs::create_directories(root + "/leftImg8bit/test/bonn");
   fs::create_directories(root + "/gtFine/test/bonn");
-  EXPECT_NE(expect_error([&] { scan_cityscapes(root, "test"); }).find("is empty"), std::string::npos);
+  EXPECT_NE(test::input_error([&] { scan_cityscapes(root, "test"); }).find("is empty"), std::string::npos);
 }
 
 TEST(Cityscapes, UnmatchedPartnersAreErrorsNamingTheFile) {
@@ -64,12 +52,12 @@ TEST(Cityscapes, UnmatchedPartnersAreErrorsNamingTheFile) {
   test::write_random_frame(root, "val", "bonn", "bonn_000001_000019", 8, 16, 1);
   test::write_random_frame(root, "val", "bonn", "bonn_000002_000019", 8, 16, 2);
   fs::remove(root + "/gtFine/val/bonn/bonn_000002_000019_gtFine_labelIds.png");
-  EXPECT_NE(expect_error([&] { scan_cityscapes(root, "val"); }).find("bonn_000002_000019_leftImg8bit.png"),
+  EXPECT_NE(test::input_error([&] { scan_cityscapes(root, "val"); }).find("bonn_000002_000019_leftImg8bit.png"),
             std::string::npos);
   fs::remove(root + "/leftImg8bit/val/bonn/bonn_000002_000019_leftImg8bit.png");
   fs::remove(root + "/leftImg8bit/val/bonn/bonn_000001_000019_leftImg8bit.png");
   test::write_random_frame(root, "val", "bonn", "bonn_000003_000019", 8, 16, 3);
-  EXPECT_NE(expect_error([&] { scan_cityscapes(root, "val"); }).find("bonn_000001_000019_gtFine_labelIds.png"),
+  EXPECT_NE(test::input_error([&] { scan_cityscapes(root, "val"); }).find("bonn_000001_000019_gtFine_labelIds.png"),
             std::string::npos);
 }
 
@@ -78,13 +66,13 @@ TEST(Cityscapes, SizeMismatchAndBadLabelId) {
   test::write_frame(root, "val", "bonn", "bonn_000001_000019", torch::zeros({8, 16, 3}, torch::kByte),
                     torch::full({8, 12}, 7, torch::kByte));
   auto frames = scan_cityscapes(root, "val");
-  EXPECT_NE(expect_error([&] { load_frame(frames[0]); }).find("differs from its image"),
+  EXPECT_NE(test::input_error([&] { load_frame(frames[0]); }).find("differs from its image"),
             std::string::npos);
   at::Tensor labels = torch::full({8, 16}, 7, torch::kByte);
   labels[3][5] = 77;
   test::write_frame(root, "val", "bonn", "bonn_000001_000019", torch::zeros({8, 16, 3}, torch::kByte),
                     labels);
-  std::string msg = expect_error([&] { load_frame(frames[0]); });
+  std::string msg = test::input_error([&] { load_frame(frames[0]); });
   EXPECT_NE(msg.find("label id 77"), std::string::npos) << msg;
   EXPECT_NE(msg.find("bonn_000001_000019_gtFine_labelIds.png"), std::string::npos) << msg;
 }
@@ -95,7 +83,7 @@ TEST(Cityscapes, CorruptPngInTreeNamesTheFile) {
   std::string img = root + "/leftImg8bit/val/bonn/bonn_000001_000019_leftImg8bit.png";
   fs::resize_file(img, fs::file_size(img) / 2);
   auto frames = scan_cityscapes(root, "val");
-  EXPECT_NE(expect_error([&] { load_frame(frames[0]); }).find("_leftImg8bit.png"), std::string::npos);
+  EXPECT_NE(test::input_error([&] { load_frame(frames[0]); }).find("_leftImg8bit.png"), std::string::npos);
 }
 
 // The one real Cityscapes frame in ../shared/fixtures: the reader must decode it and agree
@@ -144,7 +132,7 @@ TEST(Cityscapes, DuplicateNamesAndLabelsInAnotherCityAreErrors) {
   std::string root = test::temp_dir("cs");
   test::write_random_frame(root, "val", "bonn", "bonn_000001_000019", 8, 16, 1);
   test::write_random_frame(root, "val", "zcity", "bonn_000001_000019", 8, 16, 2);
-  std::string msg = expect_error([&] { scan_cityscapes(root, "val"); });
+  std::string msg = test::input_error([&] { scan_cityscapes(root, "val"); });
   EXPECT_NE(msg.find("frame bonn_000001_000019 is also in another city folder"), std::string::npos)
       << msg;
   fs::remove_all(root + "/leftImg8bit/val/zcity");
@@ -154,7 +142,7 @@ TEST(Cityscapes, DuplicateNamesAndLabelsInAnotherCityAreErrors) {
   fs::create_directories(root + "/gtFine/val/koeln");
   fs::rename(root + "/gtFine/val/bonn/bonn_000001_000019_gtFine_labelIds.png",
              root + "/gtFine/val/koeln/bonn_000001_000019_gtFine_labelIds.png");
-  msg = expect_error([&] { scan_cityscapes(root, "val"); });
+  msg = test::input_error([&] { scan_cityscapes(root, "val"); });
   EXPECT_NE(msg.find("bonn_000001_000019_leftImg8bit.png: its label file is in another city folder"),
             std::string::npos) << msg;
   EXPECT_NE(msg.find("koeln"), std::string::npos) << msg;
@@ -176,7 +164,7 @@ TEST(Cityscapes, PaletteLabelIsNamedAsSuch) {
   std::ofstream(root + "/gtFine/val/bonn/bonn_000001_000019_gtFine_labelIds.png", std::ios::binary)
       .write(reinterpret_cast<const char*>(kPalette8x4), sizeof kPalette8x4);
   auto frames = scan_cityscapes(root, "val");
-  std::string msg = expect_error([&] { load_frame(frames[0]); });
+  std::string msg = test::input_error([&] { load_frame(frames[0]); });
   EXPECT_NE(msg.find("got a palette (indexed-colour) PNG"), std::string::npos) << msg;
 }
 

@@ -57,15 +57,6 @@ std::string prepare(int height, int width) {
   return o.out;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError";
-  return "";
-}
 
 void expect_same_rows(const Dataset& a, const Dataset& b, const std::vector<int64_t>& indices) {
   Batch x = a.read(indices), y = b.read(indices);
@@ -116,9 +107,9 @@ TEST(Dataset, OpenDatasetPicksTheTreeForAFolderAndTheCacheForAFile) {
   EXPECT_EQ(cached->width(), 32);
   expect_same_rows(*tree, *cached, {2, 1});
 
-  std::string msg = error_of([&] { open_dataset("/no/such/dataset", "val", 16, 32); });
+  std::string msg = test::input_error([&] { open_dataset("/no/such/dataset", "val", 16, 32); });
   EXPECT_NE(msg.find("/no/such/dataset"), std::string::npos) << msg;
-  msg = error_of([&] { open_dataset(cache_path, "val", 64, 128); });  // the cache's size differs
+  msg = test::input_error([&] { open_dataset(cache_path, "val", 64, 128); });  // the cache's size differs
   EXPECT_NE(msg.find("16x32"), std::string::npos) << msg;
 }
 
@@ -129,7 +120,7 @@ TEST(Dataset, BadInputsNameTheDatasetAndWhatIsWrong) {
   const std::vector<const Dataset*> stores{&tree, &cached};
   for (const Dataset* d : stores) {
     for (int64_t bad : {int64_t(-1), int64_t(3), int64_t(1000)}) {
-      std::string msg = error_of([&] { d->read({0, bad}); });
+      std::string msg = test::input_error([&] { d->read({0, bad}); });
       EXPECT_NE(msg.find(d->description()), std::string::npos) << msg;
       EXPECT_NE(msg.find("image " + std::to_string(bad)), std::string::npos) << msg;
       EXPECT_NE(msg.find("0..2"), std::string::npos) << msg;
@@ -138,14 +129,14 @@ TEST(Dataset, BadInputsNameTheDatasetAndWhatIsWrong) {
   EXPECT_NE(tree.description().find(synth_tree()), std::string::npos);
   EXPECT_NE(cached.description().find(cache_path), std::string::npos);
 
-  std::string msg = error_of([] { PngTreeDataset("/no/such/cityscapes", "train", 16, 32); });
+  std::string msg = test::input_error([] { PngTreeDataset("/no/such/cityscapes", "train", 16, 32); });
   EXPECT_NE(msg.find("/no/such/cityscapes"), std::string::npos) << msg;
-  msg = error_of([] { PngTreeDataset(synth_tree(), "test", 16, 32); });  // no such split folder
+  msg = test::input_error([] { PngTreeDataset(synth_tree(), "test", 16, 32); });  // no such split folder
   EXPECT_NE(msg.find((fs::path(synth_tree()) / "leftImg8bit" / "test").string()), std::string::npos)
       << msg;
-  msg = error_of([] { PngTreeDataset(synth_tree(), "train", 0, 32); });
+  msg = test::input_error([] { PngTreeDataset(synth_tree(), "train", 0, 32); });
   EXPECT_NE(msg.find("0x32"), std::string::npos) << msg;
-  msg = error_of([&] { CacheDataset(std::make_shared<const Cache>(cache_path), "test"); });
+  msg = test::input_error([&] { CacheDataset(std::make_shared<const Cache>(cache_path), "test"); });
   EXPECT_NE(msg.find("'test'"), std::string::npos) << msg;
   EXPECT_NE(msg.find(cache_path), std::string::npos) << msg;
 
@@ -157,7 +148,7 @@ TEST(Dataset, BadInputsNameTheDatasetAndWhatIsWrong) {
   std::string broken = copied.frames()[1].image_path;
   fs::resize_file(broken, fs::file_size(broken) / 3);
   copied.read({0});  // the intact frames still read
-  msg = error_of([&] { copied.read({0, 1}); });
+  msg = test::input_error([&] { copied.read({0, 1}); });
   EXPECT_NE(msg.find(broken), std::string::npos) << msg;
 }
 

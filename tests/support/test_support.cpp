@@ -9,9 +9,23 @@
 #include <filesystem>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
 namespace fs = std::filesystem;
 
 namespace loce::test {
+
+std::string input_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an InputError";
+  return "";
+}
 
 std::string shared_dir() {
   for (const char* var : {"LOCE_SHARED_DIR", "LOCE_SHARED_DIR_DEFAULT"}) {

@@ -1,5 +1,6 @@
 #pragma once
 // Shared helpers for the test suites.
+#include <functional>
 #include <string>
 
 namespace loce::test {
@@ -22,6 +23,9 @@ struct RunResult {
   int exit_code;
   std::string output;  // stdout and stderr together
 };
+// The message of the InputError `f` throws; a test failure (and "") when it throws none.
+std::string input_error(const std::function<void()>& f);
+
 // Runs a shell command line, capturing its output.
 RunResult run_command(const std::string& command_line);
 
