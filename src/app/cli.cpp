@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <thread>
 
@@ -93,6 +94,31 @@ std::string Cli::describe(const CLI::ConfigError& e) const {
   return file + ": unknown key '" + key + "' (`loce [SUBCOMMAND] --help` lists the options)";
 }
 
+bool Cli::typed(const std::string& name) const {
+  // CLI11 counts a value from the config file like one typed, so look at the tokens.
+  return std::any_of(tokens_.begin(), tokens_.end(), [&](const std::string& t) {
+    return t == name || t.rfind(name + "=", 0) == 0;
+  });
+}
+
+std::string Cli::describe(const CLI::ParseError& e) const {
+  const std::string text = e.what();
+  const std::string help =
+      std::string(" (see loce ") + (app_->get_subcommands().empty() ? "" : "SUBCOMMAND ") + "--help)";
+  const CLI::Option* config = app_->get_config_ptr();
+  if (!config || config->count() == 0) return text + help;
+  // The option CLI11 names ("--steps: ..." or "Could not convert: --steps = abc").
+  const size_t at = text.find("--");
+  if (at == std::string::npos) return text + help;
+  size_t end = at + 2;
+  while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                               text[end] == '-' || text[end] == '_'))
+    ++end;
+  const std::string name = text.substr(at, end - at);
+  if (typed(name) || name.size() <= 2) return text + help;
+  return "--config " + config->as<std::string>() + ": key '" + name.substr(2) + "': " + text + help;
+}
+
 void Cli::parse(const std::vector<std::string>& args) {
   tokens_ = args;
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
@@ -105,12 +131,6 @@ void Cli::parse(int argc, char** argv) {
 }
 
 std::vector<std::string> Cli::command_line_globals() const {
-  // CLI11 counts a value from the config file like one typed, so look at the tokens.
-  auto typed = [&](const std::string& name) {
-    return std::any_of(tokens_.begin(), tokens_.end(), [&](const std::string& t) {
-      return t == name || t.rfind(name + "=", 0) == 0;
-    });
-  };
   const GlobalOptions& g = global_;
   std::vector<std::string> out;
   if (typed("--threads")) out.insert(out.end(), {"--threads", std::to_string(g.threads)});

@@ -29,8 +29,13 @@ class Cli {
   // One line for a config file CLI11 refused: which file, which key (CLI11's own text says "INI"
   // and names an unknown section "section.++").
   std::string describe(const CLI::ConfigError& e) const;
+  // One line for any other refused command line. A bad value that came from the config file
+  // (not typed) names the file and key: CLI11's own text names only the option.
+  std::string describe(const CLI::ParseError& e) const;
 
  private:
+  bool typed(const std::string& option) const;  // on the command line, as "--x" or "--x=..."
+
   std::unique_ptr<CLI::App> app_;
   GlobalOptions global_;
   std::vector<std::string> tokens_;  // the arguments parsed

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/onednn.h"
+#include "train/stop_signal.h"
 
 using namespace loce;
 
@@ -27,13 +28,18 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (dist::launcher_rank() != 0) return e.get_exit_code();
     if (e.get_exit_code() == 0) return cli.app().exit(e);  // --help, --version
-    log::error(e.what(), " (see loce ", cli.app().get_subcommands().empty() ? "" : "SUBCOMMAND ",
-               "--help)");
+    log::error(cli.describe(e));
     return e.get_exit_code();
   }
   // After parsing, so that --help and a bad command line answer without it (a second).
   tune_cpu_environment(argv);  // may start the program again with better BLAS settings
   const std::string malloc_note = keep_freed_memory_in_heap();
+  // A stop signal (SLURM's SIGUSR2/SIGTERM, Ctrl-C) during start-up, MPI and data loading
+  // included, must already mean "checkpoint and exit for requeue" to the commands that train,
+  // not the default action that kills the rank. After the re-exec above: exec resets handlers.
+  const std::string command = cli.selected_name();
+  if (command == "pretrain" || command == "finetune" || command == "run")
+    train::install_stop_handlers();
 
   app::Context ctx;
   ctx.global = cli.global();
@@ -47,7 +53,7 @@ int main(int argc, char** argv) {
     // OpenBLAS's own threads follow LibTorch's count, not the CPU affinity mask.
     const std::string blas_note = match_blas_threads(at::get_num_threads());
     const std::string onednn_note = configure_onednn();
-    log::debug("running '", cli.selected_name(), "' on ", ctx.world.size, " rank(s), device ",
+    log::debug("running '", command, "' on ", ctx.world.size, " rank(s), device ",
                ctx.device.str(), ", cuDNN benchmark ",
                at::globalContext().benchmarkCuDNN() ? "on" : "off");
     if (!cpu_tuning_note().empty()) log::debug("CPU tuning: ", cpu_tuning_note());

@@ -15,22 +15,13 @@ namespace loce::embedding {
 void check_output_path(const std::string& path, dist::Communicator& comm, const std::string& input,
                        const std::string& what) {
   dist::on_root_collectively(comm, [&] {
-    namespace fs = std::filesystem;
-    if (path.empty()) bad_input(what, ": --out is empty");
-    std::error_code ec;
-    // Through symlinks: the file that would be replaced.
-    const fs::file_status st = fs::status(path, ec);
-    if (fs::is_directory(st)) bad_input(what, ": ", path, " is a folder");
-    if (fs::exists(st)) {
-      if (!fs::is_regular_file(st))
-        bad_input(what, ": ", path, " exists and is not a regular file (a device, FIFO or socket)");
-      // Writing the output would replace the input it is read from.
-      if (!input.empty() && fs::equivalent(path, input, ec))
-        bad_input(what, ": --out ", path, " is the input file ", input);
-    }
     try {
-      ensure_parent_dir(path);
-    } catch (const std::exception& e) {
+      // Before the generic checks: a link to the input is "the input", not just "a link".
+      std::error_code ec;
+      if (!path.empty() && !input.empty() && std::filesystem::equivalent(path, input, ec))
+        bad_input("--out ", path, " is the input file ", input);
+      check_output_file(path, "--out");
+    } catch (const InputError& e) {
       bad_input(what, ": ", e.what());
     }
   });

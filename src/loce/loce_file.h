@@ -47,11 +47,10 @@ struct LoceProvenance {
   int64_t pairs_iou_zero = 0;
 };
 
-// Collective, before any work, so that an unusable --out costs nothing: rank 0 checks that
-// `path` is not empty, not a folder, not an existing non-regular file (a device or FIFO, which
-// the final rename would replace) and not the same file as `input` (when given: writing would
-// destroy it), then makes the folder of `path` if needed and checks that it is writable.
-// A problem is a CollectiveInputError on every rank, its message starting with `what`.
+// Collective, before any work, so that an unusable --out costs nothing: rank 0 refuses a
+// `path` that is the same file as `input` (when given: writing would destroy it) and makes the
+// checks of check_output_file (core/atomic_file.h) for "--out". A problem is a
+// CollectiveInputError on every rank, its message starting with `what`.
 void check_output_path(const std::string& path, dist::Communicator& comm,
                        const std::string& input = {}, const std::string& what = "LoCE output");
 

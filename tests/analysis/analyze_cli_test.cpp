@@ -193,6 +193,9 @@ TEST(AnalyzeCli, AnUnusableOutIsRefusedBeforeAnyWork) {
   fs::create_directories(dir + "/folder");
   fs::create_symlink(in, dir + "/link.h5");
   ASSERT_EQ(test::run_command("mkfifo " + dir + "/fifo.h5").exit_code, 0);
+  ASSERT_EQ(test::run_command("touch " + dir + "/readonly.h5 && chmod a-w " + dir + "/readonly.h5")
+                .exit_code,
+            0);
   struct Case {
     std::string out, expect;
   };
@@ -201,8 +204,9 @@ TEST(AnalyzeCli, AnUnusableOutIsRefusedBeforeAnyWork) {
       {dir + "/folder/../in.h5", "is the input file"},
       {dir + "/link.h5", "is the input file"},
       {"''", "results file: --out is empty"},
-      {dir + "/folder", "results file: " + dir + "/folder is a folder"},
-      {dir + "/fifo.h5", "exists and is not a regular file"},
+      {dir + "/folder", "results file: --out " + dir + "/folder exists and is a folder"},
+      {dir + "/fifo.h5", "exists and is a named pipe, not a regular file"},
+      {dir + "/readonly.h5", "exists and is read-only"},
       {in + "/sub/out.h5", "cannot create folder"},
   };
   for (const auto& c : cases) {

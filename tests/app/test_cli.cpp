@@ -73,6 +73,20 @@ TEST(Cli, UnknownKeyInSubcommandSectionIsAnError) {
   EXPECT_NE(r.output.find("unknown key 'stats.splitt'"), std::string::npos) << r.output;
 }
 
+TEST(Cli, ABadValueFromTheConfigNamesTheFileAndKey) {
+  auto r = run_with_config("device = \"gpu\"\n[stats]\nsplit = \"val\"\n",
+                           "--config CFG stats --cache x.h5");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("c.toml: key 'device': --device: gpu not in"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  // Typed on the command line, the value is the command line's: no file is blamed.
+  r = run_with_config("seed = 3\n", "--config CFG --device gpu stats --cache x.h5");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--device: gpu not in"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("c.toml"), std::string::npos) << r.output;
+}
+
 // Global options may also follow the subcommand (`loce stats --config c.toml ...`).
 TEST(Cli, GlobalOptionsAfterTheSubcommand) {
   auto r = run_with_config("seed = 3\nthreds = 2\n", "stats --cache x.h5 --config CFG");

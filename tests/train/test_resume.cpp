@@ -127,6 +127,35 @@ TEST_F(Resume, SigtermCheckpointsExitsForRequeueAndResumesExactly) {
   EXPECT_EQ(digest(run), straight_digest_);
 }
 
+// Whether process `pid` catches signal `sig` (its SigCgt mask in /proc).
+bool catches(pid_t pid, int sig) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("SigCgt:", 0) == 0)
+      return (std::stoull(line.substr(7), nullptr, 16) >> (sig - 1)) & 1ULL;
+  return false;
+}
+
+TEST_F(Resume, AStopSignalDuringStartUpExitsForRequeueNotKilled) {
+  // SLURM may send SIGUSR2 while a requeued job is still starting (MPI, data, model): the
+  // commands that train catch it from their first moments (before, the default action killed
+  // the rank: exit 140, no requeue). Sent the moment the process catches it.
+  const std::string run = dir_ + "/early";
+  const pid_t pid = spawn(pretrain_command(cache_, run));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!catches(pid, SIGUSR2) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  ASSERT_TRUE(catches(pid, SIGUSR2)) << "loce pretrain never caught SIGUSR2";
+  kill(pid, SIGUSR2);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), train::kExitRequeue);
+  auto r = test::run_command(pretrain_command(cache_, run, "--resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(digest(run), straight_digest_);
+}
+
 // A damaged newest checkpoint (here: truncated) is set aside as .bad and the run resumes from
 // the one before, ending exactly where the uninterrupted run did; a requeue does not fail forever.
 TEST_F(Resume, ADamagedNewestCheckpointIsSetAsideAndTheOneBeforeResumed) {
