@@ -109,6 +109,14 @@ hid_t memory_type_for(at::ScalarType t) {
 
 std::string where(const File& f, const std::string& path) { return f.path() + ":" + path; }
 
+// A creation property list (group, dataset, file) whose objects carry no modification times:
+// the same content then makes the same bytes, so that two runs' files compare with cmp.
+Handle untimed(hid_t plist_class) {
+  Handle p(H5Pcreate(plist_class), Handle::Kind::Plist);
+  H5Pset_obj_track_times(p.id(), false);
+  return p;
+}
+
 // Creates every missing group on the way to `path`'s parent.
 void make_parents(File& f, const std::string& path) {
   std::string prefix;
@@ -116,7 +124,8 @@ void make_parents(File& f, const std::string& path) {
   while ((pos = path.find('/', pos)) != std::string::npos) {
     prefix = path.substr(0, pos);
     if (!prefix.empty() && H5Lexists(f.id(), prefix.c_str(), H5P_DEFAULT) <= 0) {
-      hid_t g = H5Gcreate2(f.id(), prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      hid_t g = H5Gcreate2(f.id(), prefix.c_str(), H5P_DEFAULT,
+                           untimed(H5P_GROUP_CREATE).id(), H5P_DEFAULT);
       if (g < 0) fail(where(f, prefix), ": cannot create group");
       H5Gclose(g);
     }
@@ -145,7 +154,8 @@ void remove_if_exists(File& f, const std::string& path) {
 Handle open_attr_target(File& f, const std::string& path) {
   make_parents(f, path + "/x");
   if (path != "/" && !exists(f, path)) {
-    hid_t g = H5Gcreate2(f.id(), path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = H5Gcreate2(f.id(), path.c_str(), H5P_DEFAULT, untimed(H5P_GROUP_CREATE).id(),
+                         H5P_DEFAULT);
     if (g < 0) fail(where(f, path), ": cannot create group");
     H5Gclose(g);
   }
@@ -237,7 +247,7 @@ File File::create(const std::string& path) {
   const auto lock = serialized();
   File f;
   f.path_ = path;
-  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, untimed(H5P_FILE_CREATE).id(), H5P_DEFAULT);
   if (id < 0) bad_input(path, ": cannot create HDF5 file (folder missing or not writable?)");
   f.h_ = Handle(id, Handle::Kind::File);
   return f;
@@ -262,12 +272,6 @@ File File::open(const std::string& path, bool writable) {
   }
   f.h_ = Handle(id, Handle::Kind::File);
   return f;
-}
-
-void File::flush() {
-  const auto lock = serialized();
-  if (H5Fflush(h_.id(), H5F_SCOPE_LOCAL) < 0)
-    fail(path_, ": writing the HDF5 file failed (disk full or over quota?)");
 }
 
 void File::close() {
@@ -301,7 +305,7 @@ void write_tensor(File& f, const std::string& path, const at::Tensor& tensor, bo
   remove_if_exists(f, path);
   std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
   Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), Handle::Kind::Dataspace);
-  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), Handle::Kind::Plist);
+  Handle dcpl = untimed(H5P_DATASET_CREATE);
   if (compress && t.numel() > 0 && !dims.empty()) {
     std::vector<hsize_t> chunk(dims);
     chunk[0] = 1;
@@ -374,7 +378,7 @@ Writer::Writer(File& f, const std::string& path, at::ScalarType dtype, std::vect
   remove_if_exists(f, path);
   Handle space(H5Screate_simple(int(dims_.size()), dims_.data(), nullptr),
                Handle::Kind::Dataspace);
-  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), Handle::Kind::Plist);
+  Handle dcpl = untimed(H5P_DATASET_CREATE);
   if (dims_[0] > 0) {
     std::vector<hsize_t> chunk(dims_);
     chunk[0] = std::min<hsize_t>(std::max<int64_t>(chunk_rows, 1), dims_[0]);
@@ -432,8 +436,8 @@ void write_strings(File& f, const std::string& path, const std::vector<std::stri
   hsize_t n = values.size();
   Handle type = vlen_string_type();
   Handle space(H5Screate_simple(1, &n, nullptr), Handle::Kind::Dataspace);
-  hid_t d = H5Dcreate2(f.id(), path.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT,
-                       H5P_DEFAULT);
+  hid_t d = H5Dcreate2(f.id(), path.c_str(), type.id(), space.id(), H5P_DEFAULT,
+                       untimed(H5P_DATASET_CREATE).id(), H5P_DEFAULT);
   if (d < 0) fail(where(f, path), ": cannot create dataset");
   Handle ds(d, Handle::Kind::Dataset);
   std::vector<const char*> ptrs;

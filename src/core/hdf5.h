@@ -43,7 +43,6 @@ class File {
   static File open(const std::string& path, bool writable = false);
   hid_t id() const { return h_.id(); }
   const std::string& path() const { return path_; }
-  void flush();
   // Writes everything still buffered and closes the file; throws when that fails (disk full,
   // quota), so that a writer never commits a truncated file. The destructor closes unchecked.
   void close();

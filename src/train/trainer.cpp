@@ -344,9 +344,10 @@ TrainOutcome run_training(const TrainerSetup& setup, const ssl::Task& task, mode
   // timeout bounds these waits as it bounds every MPI call (LOCE_COLLECTIVE_TIMEOUT).
   const bool queued_collectives = device.is_cuda() && world.size > 1;
   auto watch_host_wait = [&](const char* what) {
+    if (!queued_collectives) return dist::WatchdogScope("", 0.0);  // not watched: no message
     return dist::WatchdogScope(
         cat("the GPU's queued work (", what, ", step ", st.step, "; an NCCL collective that never completes?)"),
-        queued_collectives ? dist::collective_settings().timeout_seconds : 0.0);
+        dist::collective_settings().timeout_seconds);
   };
   // The pending values on the host, [steps, 1 + metrics]; throws at a non-finite loss.
   auto checked = [&]() {

@@ -5,9 +5,11 @@
 
 #include <sys/resource.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -120,4 +122,24 @@ TEST(Hdf5, AChunkOverFourGiBIsNamedAsTheReason) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("4 GiB limit on a chunk"), std::string::npos) << e.what();
   }
+}
+
+// The same content written twice, a second apart, gives the same bytes: no object carries its
+// creation or modification time, so two runs' outputs compare with cmp.
+TEST(Hdf5, TheSameContentMakesTheSameBytes) {
+  const std::string dir = test::temp_dir("h5_bytes");
+  auto write = [&](const std::string& path) {
+    auto f = h5::File::create(path);
+    h5::write_tensor(f, "/a/b/tensor", at::arange(100, at::kFloat).reshape({10, 10}), true);
+    h5::write_strings(f, "/names", {"x", "y"});
+    h5::set_attr(f, "/group/with/attrs", "k", int64_t(3));
+    h5::Writer rows(f, "/rows", at::kByte, {4, 3}, 2);
+    rows.write_rows(0, at::ones({4, 3}, at::kByte));
+    rows.finish();
+    f.close();
+  };
+  write(dir + "/first.h5");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // timestamps have seconds
+  write(dir + "/second.h5");
+  EXPECT_EQ(test::run_command("cmp " + dir + "/first.h5 " + dir + "/second.h5").exit_code, 0);
 }
