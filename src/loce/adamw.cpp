@@ -50,4 +50,8 @@ void AdamW::update(float* param, const float* grad, int64_t offset, int64_t coun
   }
 }
 
+at::Tensor AdamW::finite_second_moment(int64_t dims) const {
+  return torch::isfinite(v_).flatten(-dims).all(-1);
+}
+
 }  // namespace loce::embedding

@@ -24,6 +24,11 @@ class AdamW {
   void begin_step();
   void update(float* param, const float* grad, int64_t offset, int64_t count) const;
 
+  // Whether each row of `dims` trailing elements kept a finite second moment: a gradient past
+  // float32's square root (1.8e19) makes it inf, and the steps of that row 0 from then on, the
+  // parameter frozen where it was rather than NaN.
+  at::Tensor finite_second_moment(int64_t dims) const;
+
  private:
   const OptimizerSettings& s_;
   at::Tensor m_, v_;  // first and second moments, shaped like the parameter

@@ -7,6 +7,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/log.h"
 #include "core/version.h"
 #include "dist/on_root.h"
 
@@ -78,6 +79,9 @@ void write_loce_file(const std::string& path, const LoceTable& t, const LoceProv
     f.close();
   }
   out.commit();
+  if (P == 0)
+    log::warn(path, " holds no LoCE: every image-concept pair was skipped (reasons above); "
+              "`loce analyze` will refuse it");
 }
 
 LoceTable read_loce_file(const std::string& path) {

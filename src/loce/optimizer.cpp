@@ -173,9 +173,10 @@ Solution optimize(const Problem& p, const OptimizerSettings& s) {
                 beta * (1.0 - y) * torch::softplus(logits)).mean({2, 3});
   }
   // Finite activations are not enough: large ones (1e37) overflow the back-projection, and
-  // AdamW then divides inf by inf. Such a pair has no vector to report.
+  // AdamW then divides inf by inf; smaller ones (1e30) overflow only AdamW's squared gradient,
+  // which freezes V at zero with a finite loss. Such a pair has no vector to report.
   out.finite = finite_rows(acts).unsqueeze(1) & torch::isfinite(v).all(-1) &
-               torch::isfinite(out.loss);
+               adamw.finite_second_moment(1) & torch::isfinite(out.loss);
   return out;
 }
 

@@ -13,7 +13,7 @@ std::string to_string(Skip reason) {
     case Skip::Empty: return "empty mask";
     case Skip::Full: return "full mask";
     case Skip::Small: return "mask below --min-area";
-    case Skip::NonFinite: return "non-finite activations, vector or loss";
+    case Skip::NonFinite: return "non-finite activations, vector or loss (float32 overflow included)";
   }
   return "unknown";
 }
