@@ -42,15 +42,10 @@ struct JobDir {
   }
 };
 
-// The message of the InputError that loading `body` as a job file throws ("" if none).
+// The message of the InputError that loading `body` as a job file throws.
 std::string job_error(const std::string& body) {
   JobDir d(body);
-  try {
-    load_job(d.job);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
+  return test::input_error([&] { load_job(d.job); });
 }
 
 std::vector<std::string> keys(const std::vector<Step>& plan) {
@@ -300,13 +295,8 @@ TEST(Plan, PathsAreAbsoluteHoweverSpelled) {
 TEST(Plan, BadFiltersAreErrors) {
   JobDir d("config = \"c.toml\"\nmethods = [\"dae\"]\n");
   Job job = load_job(d.job);
-  auto error = [&](const PlanFilter& f) -> std::string {
-    try {
-      make_plan(job, "out", f);
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return "";
+  auto error = [&](const PlanFilter& f) {
+    return test::input_error([&] { make_plan(job, "out", f); });
   };
   PlanFilter f;
   f.from_stage = "analyze";

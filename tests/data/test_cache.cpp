@@ -218,12 +218,7 @@ TEST(Cache, OutputPathIsCheckedFirstAndNeverReplacedWhenNotAFile) {
   std::string dir = test::temp_dir("cache");
   auto comm = dist::cpu_communicator();
   auto error_of = [&](const std::string& out) {
-    try {
-      prepare_cache(options(root, out), *comm);
-    } catch (const InputError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    return test::input_error([&] { prepare_cache(options(root, out), *comm); });
   };
   fs::create_directories(dir + "/adir");
   EXPECT_NE(error_of(dir + "/adir").find("--out " + dir + "/adir exists and is a folder"),
