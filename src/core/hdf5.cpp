@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <mutex>
@@ -527,9 +528,27 @@ std::vector<std::string> attr_strings(const File& f, const std::string& path,
   return read_string_attr(f, path, name);
 }
 
+namespace {
+// Refuses an attribute that is not one value of one of the type classes `allowed`: H5Aread
+// into one number reads as many as the attribute holds (an array would overflow it), and
+// converts a float to an integer silently (2.7 would read as 2).
+void require_scalar(const Handle& a, const File& f, const std::string& path, const std::string& name,
+                    std::initializer_list<H5T_class_t> allowed, const char* what) {
+  Handle space(H5Aget_space(a.id()), Handle::Kind::Dataspace);
+  const hssize_t points = space ? H5Sget_simple_extent_npoints(space.id()) : -1;
+  if (points != 1)
+    bad_input(where(f, path), ": attribute '", name, "' must be one value, found ", points);
+  Handle type(H5Aget_type(a.id()), Handle::Kind::Datatype);
+  const H5T_class_t cls = type ? H5Tget_class(type.id()) : H5T_NO_CLASS;
+  if (std::find(allowed.begin(), allowed.end(), cls) == allowed.end())
+    bad_input(where(f, path), ": attribute '", name, "' is not ", what);
+}
+}  // namespace
+
 int64_t attr_int(const File& f, const std::string& path, const std::string& name) {
   const auto lock = serialized();
   Handle a = open_attr(f, path, name);
+  require_scalar(a, f, path, name, {H5T_INTEGER}, "an integer");
   int64_t v = 0;
   if (H5Aread(a.id(), H5T_NATIVE_INT64, &v) < 0)
     bad_input(where(f, path), ": attribute '", name, "' is not an integer");
@@ -539,6 +558,7 @@ int64_t attr_int(const File& f, const std::string& path, const std::string& name
 double attr_double(const File& f, const std::string& path, const std::string& name) {
   const auto lock = serialized();
   Handle a = open_attr(f, path, name);
+  require_scalar(a, f, path, name, {H5T_INTEGER, H5T_FLOAT}, "a number");
   double v = 0;
   if (H5Aread(a.id(), H5T_NATIVE_DOUBLE, &v) < 0)
     bad_input(where(f, path), ": attribute '", name, "' is not a number");

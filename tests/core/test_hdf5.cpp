@@ -143,3 +143,31 @@ TEST(Hdf5, TheSameContentMakesTheSameBytes) {
   write(dir + "/second.h5");
   EXPECT_EQ(test::run_command("cmp " + dir + "/first.h5 " + dir + "/second.h5").exit_code, 0);
 }
+
+// A numeric attribute must be one number of the right kind: an array (which H5Aread would
+// copy past the one value it is given) or a float where an integer belongs is refused.
+TEST(Hdf5, NumericAttributesMustBeOneValueOfTheirKind) {
+  const std::string path = test::temp_dir("h5_attr") + "/a.h5";
+  {
+    auto f = h5::File::create(path);
+    h5::set_attr(f, "/", "fine", int64_t(2));
+    h5::set_attr(f, "/", "fraction", 2.7);
+    const hsize_t n = 8000;
+    hid_t s = H5Screate_simple(1, &n, nullptr);
+    hid_t a = H5Acreate2(f.id(), "array", H5T_NATIVE_INT64, s, H5P_DEFAULT, H5P_DEFAULT);
+    std::vector<int64_t> values(n, 7);
+    H5Awrite(a, H5T_NATIVE_INT64, values.data());
+    H5Aclose(a);
+    H5Sclose(s);
+    f.close();
+  }
+  auto f = h5::File::open(path);
+  EXPECT_EQ(h5::attr_int(f, "/", "fine"), 2);
+  EXPECT_DOUBLE_EQ(h5::attr_double(f, "/", "fine"), 2.0);
+  EXPECT_NE(test::input_error([&] { h5::attr_int(f, "/", "fraction"); }).find("'fraction' is not an integer"),
+            std::string::npos);
+  EXPECT_NE(test::input_error([&] { h5::attr_int(f, "/", "array"); }).find("must be one value, found 8000"),
+            std::string::npos);
+  EXPECT_NE(test::input_error([&] { h5::attr_double(f, "/", "array"); }).find("must be one value"),
+            std::string::npos);
+}
