@@ -13,6 +13,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/timer.h"
 #include "core/version.h"
@@ -184,16 +185,6 @@ std::string json_number(double v) {
   std::ostringstream os;
   os << std::setprecision(10) << v;
   return os.str();
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) { out += ' '; continue; }
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace

@@ -426,17 +426,13 @@ Table1Report make_table1_report(const std::vector<MethodResults>& methods) {
 }
 
 void write_table1_report(const Table1Report& report, const std::string& out_dir) {
-  for (const auto& [name, text] : {std::pair<std::string, std::string>{"table1.md", report.markdown},
-                                   {"table1.csv", report.csv}}) {
-    AtomicFile out((fs::path(out_dir) / name).string());
-    {
-      std::ofstream f(out.temp_path());
-      f << text;
-      f.close();
-      if (!f) fail("cannot write ", out.temp_path());
-    }
-    out.commit();
-  }
+  // Both targets are checked and both written before either replaces its old file.
+  AtomicFile md((fs::path(out_dir) / "table1.md").string());
+  AtomicFile csv((fs::path(out_dir) / "table1.csv").string());
+  md.write_text(report.markdown);
+  csv.write_text(report.csv);
+  md.commit();
+  csv.commit();
 }
 
 }  // namespace loce::analysis

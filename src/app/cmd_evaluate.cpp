@@ -8,10 +8,10 @@ namespace {
 RunFn setup_evaluate(CLI::App& cli) {
   auto o = std::make_shared<train::EvaluationSetup>();
   auto* sub = cli.add_subcommand("evaluate", "Evaluate a fine-tuned run on a split of the cache");
-  sub->add_option("--model", o->model_run, "Fine-tuned run folder (or checkpoint)")->required()
+  sub->add_option("--model", o->model_run, "Fine-tuned run folder (or a checkpoint in its checkpoints/)")->required()
       ->check(CLI::ExistingPath);
   sub->add_option("--data", o->data, "Dataset cache (HDF5)")->required()->check(CLI::ExistingFile);
-  sub->add_option("--split", o->split, "Split to evaluate")->capture_default_str();
+  sub->add_option("--split", o->split, "Split to evaluate (results: eval.*; eval-SPLIT.* for another split)")->capture_default_str();
   sub->add_option("--full-res-labels", o->full_res_labels,
                   "Cache of the same images at full resolution: score upsampled predictions "
                   "against its labels (official protocol)")->check(CLI::ExistingFile);

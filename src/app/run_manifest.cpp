@@ -264,18 +264,16 @@ void Manifest::record(const Step& step, const std::string& status, const std::st
 }
 
 void Manifest::save() const {
-  AtomicFile f(path_);
-  {
-    std::ofstream out(f.temp_path());
-    out << "# key\tstatus\thash\tconfig_hash\tseconds\tfinished_at\tinputs\toutputs\n";
-    for (const auto& key : order_) {
-      const auto& e = entries_.at(key);
-      out << key << '\t' << e.status << '\t' << e.hash << '\t' << e.config_hash << '\t'
-          << e.seconds << '\t' << e.finished_at << '\t' << join(e.inputs) << '\t'
-          << join(e.outputs) << '\n';
-    }
-    if (!out) fail(path_, ": cannot write the manifest (disk full?)");
+  std::ostringstream out;
+  out << "# key\tstatus\thash\tconfig_hash\tseconds\tfinished_at\tinputs\toutputs\n";
+  for (const auto& key : order_) {
+    const auto& e = entries_.at(key);
+    out << key << '\t' << e.status << '\t' << e.hash << '\t' << e.config_hash << '\t'
+        << e.seconds << '\t' << e.finished_at << '\t' << join(e.inputs) << '\t'
+        << join(e.outputs) << '\n';
   }
+  AtomicFile f(path_);
+  f.write_text(out.str());
   f.commit();
 }
 

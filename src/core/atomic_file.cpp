@@ -138,6 +138,17 @@ AtomicFile::~AtomicFile() {
   if (!committed_) std::remove(temp_.c_str());
 }
 
+void AtomicFile::write_text(const std::string& text) const {
+  // stdio rather than a stream: its errors keep errno (ENOSPC, EDQUOT) for the message.
+  std::FILE* f = std::fopen(temp_.c_str(), "wb");
+  if (!f) fail("cannot create ", temp_, ": ", std::strerror(errno));
+  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  const int write_errno = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (!written || !closed)
+    fail("cannot write ", temp_, ": ", std::strerror(written ? errno : write_errno));
+}
+
 namespace {
 // fsync(2) of a path; returns errno, 0 on success.
 int sync_path(const std::string& path, int flags) {

@@ -24,6 +24,9 @@ class AtomicFile {
 
   const std::string& temp_path() const { return temp_; }
   const std::string& final_path() const { return final_; }
+  // Writes `text` as the temporary file's whole content; throws with the system's reason (a
+  // full disk, a quota) when any of it cannot be written.
+  void write_text(const std::string& text) const;
   void commit();  // fsync temp, rename temp -> final (atomic on one file system); throws on failure
 
  private:

@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <limits>
 #include <sstream>
@@ -12,11 +11,13 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/progress.h"
 #include "data/augment.h"
 #include "data/cache.h"
 #include "data/labels.h"
+#include "dist/on_root.h"
 #include "dist/world.h"
 #include "train/run_dir.h"
 
@@ -64,51 +65,76 @@ std::string json_number(double v) {
   return os.str();
 }
 
-void write_results(const std::string& run_dir, const EvaluationSetup& setup,
+// The results of one evaluation, named for its split: eval.* for "val" (what `loce report`
+// and the runner read), eval-<split>.* for any other, so that scores on another split never
+// pass for the validation scores.
+struct ResultFiles {
+  std::string json, md, h5;
+  ResultFiles(const fs::path& run_dir, const std::string& split) {
+    const std::string stem = (run_dir / (split == "val" ? "eval" : "eval-" + split)).string();
+    json = stem + ".json";
+    md = stem + ".md";
+    h5 = stem + ".h5";
+  }
+};
+
+// The run folder the results go to: the one given, or that of a checkpoint file given
+// (RUN/checkpoints/step-N.pt). A checkpoint anywhere else has no run folder to write into.
+fs::path results_folder(const std::string& model, const std::string& checkpoint) {
+  if (fs::is_directory(model)) return model;
+  const fs::path folder = fs::absolute(checkpoint).lexically_normal().parent_path();
+  if (folder.filename() == "checkpoints" &&
+      fs::exists(run_info_path(folder.parent_path().string())))
+    return folder.parent_path();
+  bad_input("--model ", model, ": a checkpoint outside a run folder (not in RUN/checkpoints/ "
+            "beside RUN/run.json), so there is no run folder to write the results to; give the "
+            "run folder");
+}
+
+void write_results(const ResultFiles& files, const EvaluationSetup& setup, const LoadedRun& run,
                    const SegmentationScores& s, int64_t images, int64_t height, int64_t width) {
   const auto& names = data::class_names();
+  std::ostringstream js;
+  js << "{\n  \"miou\": " << json_number(s.miou) << ",\n  \"pixel_acc\": "
+     << json_number(s.pixel_accuracy) << ",\n  \"per_class_iou\": {";
+  for (size_t k = 0; k < names.size(); ++k)
+    js << (k ? ", " : "") << json_string(names[k]) << ": " << json_number(s.per_class_iou[k]);
+  js << "},\n  \"images\": " << images << ",\n  \"split\": " << json_string(setup.split)
+     << ",\n  \"resolution\": [" << height << ", " << width << "],\n  \"step\": " << run.step
+     << ",\n  \"total_steps\": " << run.total_steps << "\n}\n";
+
+  std::ostringstream md;
+  md << "# Segmentation evaluation\n\n" << images << " images of split `" << setup.split
+     << "` at " << height << "x" << width << ", " << run.method << " step " << run.step << " of "
+     << run.total_steps << ".\n\n| metric | value |\n|---|---|\n"
+     << "| mIoU | " << std::fixed << std::setprecision(4) << s.miou << " |\n| pixel accuracy | "
+     << s.pixel_accuracy << " |\n\n| class | IoU |\n|---|---|\n";
+  for (size_t k = 0; k < names.size(); ++k)
+    md << "| " << names[k] << " | "
+       << (std::isnan(s.per_class_iou[k]) ? std::string("n/a") : json_number(s.per_class_iou[k]))
+       << " |\n";
+
+  // All three are written before any replaces its old file: a failure (a full disk) leaves the
+  // previous results as they were, never a mix.
+  AtomicFile json(files.json), text(files.md), table(files.h5);
+  json.write_text(js.str());
+  text.write_text(md.str());
   {
-    std::ostringstream js;
-    js << "{\n  \"miou\": " << json_number(s.miou) << ",\n  \"pixel_acc\": "
-       << json_number(s.pixel_accuracy) << ",\n  \"per_class_iou\": {";
-    for (size_t k = 0; k < names.size(); ++k)
-      js << (k ? ", " : "") << "\"" << names[k] << "\": " << json_number(s.per_class_iou[k]);
-    js << "},\n  \"images\": " << images << ",\n  \"split\": \"" << setup.split
-       << "\",\n  \"resolution\": [" << height << ", " << width << "]\n}\n";
-    AtomicFile f(run_dir + "/eval.json");
-    { std::ofstream os(f.temp_path()); os << js.str(); }
-    f.commit();
+    auto h = h5::File::create(table.temp_path());
+    h5::write_tensor(h, "/eval/confusion", s.confusion);
+    h5::write_tensor(h, "/eval/per_class_iou", at::tensor(s.per_class_iou, at::kDouble));
+    h5::write_strings(h, "/eval/class_names", names);
+    h5::set_attr(h, "/eval", "miou", s.miou);
+    h5::set_attr(h, "/eval", "pixel_acc", s.pixel_accuracy);
+    h5::set_attr(h, "/eval", "images", images);
+    h5::set_attr(h, "/eval", "split", setup.split);
+    h5::set_attr(h, "/eval", "data", setup.data);
+    h5::set_attr(h, "/eval", "step", run.step);
+    h.close();
   }
-  {
-    std::ostringstream md;
-    md << "# Segmentation evaluation\n\n" << images << " images of split `" << setup.split
-       << "` at " << height << "x" << width << ".\n\n| metric | value |\n|---|---|\n"
-       << "| mIoU | " << std::fixed << std::setprecision(4) << s.miou << " |\n| pixel accuracy | "
-       << s.pixel_accuracy << " |\n\n| class | IoU |\n|---|---|\n";
-    for (size_t k = 0; k < names.size(); ++k)
-      md << "| " << names[k] << " | "
-         << (std::isnan(s.per_class_iou[k]) ? std::string("n/a") : json_number(s.per_class_iou[k]))
-         << " |\n";
-    AtomicFile f(run_dir + "/eval.md");
-    { std::ofstream os(f.temp_path()); os << md.str(); }
-    f.commit();
-  }
-  {
-    AtomicFile f(run_dir + "/eval.h5");
-    {
-      auto h = h5::File::create(f.temp_path());
-      h5::write_tensor(h, "/eval/confusion", s.confusion);
-      h5::write_tensor(h, "/eval/per_class_iou", at::tensor(s.per_class_iou, at::kDouble));
-      h5::write_strings(h, "/eval/class_names", names);
-      h5::set_attr(h, "/eval", "miou", s.miou);
-      h5::set_attr(h, "/eval", "pixel_acc", s.pixel_accuracy);
-      h5::set_attr(h, "/eval", "images", images);
-      h5::set_attr(h, "/eval", "split", setup.split);
-      h5::set_attr(h, "/eval", "data", setup.data);
-      h.close();
-    }
-    f.commit();
-  }
+  json.commit();
+  text.commit();
+  table.commit();
 }
 
 }  // namespace
@@ -122,6 +148,16 @@ SegmentationScores run_evaluation(const EvaluationSetup& setup) {
   check_cache_matches_run(run, setup.data);
   data::Cache cache(setup.data);
   const int64_t n = cache.size(setup.split);
+  if (n == 0) bad_input(setup.data, ": split '", setup.split, "' holds no image to evaluate");
+  // Before any image is decoded: where the results go, and that they can be written there.
+  const fs::path run_dir = results_folder(setup.model_run, run.checkpoint);
+  const ResultFiles files(run_dir, setup.split);
+  dist::on_root_collectively(*dist::cpu_communicator(), [&] {
+    for (const auto& path : {files.json, files.md, files.h5}) check_output_file(path, "result file");
+  });
+  if (run.step < run.total_steps && world.rank == 0)
+    log::warn(setup.model_run, " stopped at step ", run.step, " of ", run.total_steps,
+              ": evaluating an unfinished run (eval.json records the step)");
   std::unique_ptr<data::Cache> full;
   if (!setup.full_res_labels.empty()) {
     full = std::make_unique<data::Cache>(setup.full_res_labels);
@@ -169,13 +205,11 @@ SegmentationScores run_evaluation(const EvaluationSetup& setup) {
   progress.finish();
   dist::cpu_communicator()->all_reduce(confusion, dist::ReduceOp::Sum);
   SegmentationScores scores = scores_from_confusion(confusion);
-  fs::path run_dir = fs::is_directory(setup.model_run) ? fs::path(setup.model_run)
-                                                        : fs::path(run.checkpoint).parent_path().parent_path();
   if (world.rank == 0) {
     const int64_t h = full ? full->height() : cache.height(), w = full ? full->width() : cache.width();
-    write_results(run_dir.string(), setup, scores, n, h, w);
+    write_results(files, setup, run, scores, n, h, w);
     log::info("mIoU ", scores.miou, ", pixel accuracy ", scores.pixel_accuracy, " over ", n,
-              " images (", run.method, " step ", run.step, ") -> ", (run_dir / "eval.json").string());
+              " images (", run.method, " step ", run.step, ") -> ", files.json);
   }
   return scores;
 }

@@ -36,7 +36,8 @@ struct EvaluationSetup {
 };
 
 // Evaluates on every image of the split (sharded across ranks), writes RUN_DIR/eval.json,
-// eval.md and eval.h5 (rank 0) and returns the scores on every rank.
+// eval.md and eval.h5 (rank 0; eval-<split>.* for a split other than val) and returns the
+// scores on every rank. The outputs are checked before any image is decoded.
 SegmentationScores run_evaluation(const EvaluationSetup& setup);
 
 }  // namespace loce::train

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "core/json.h"
 #include "models/network.h"
 #include "ssl/task.h"
 #include "train/checkpoint.h"
@@ -63,25 +64,17 @@ std::string summary_text(const CheckpointSummary& s) {
 }
 
 std::string summary_json(const CheckpointSummary& s) {
-  auto q = [](const std::string& v) {
-    std::string o = "\"";
-    for (char c : v) {
-      if (c == '"' || c == '\\') o += '\\';
-      o += c;
-    }
-    return o + "\"";
-  };
   std::ostringstream os;
-  os << "{\"checkpoint\": " << q(s.path) << ", \"kind\": " << q(s.kind) << ", \"method\": "
-     << q(s.method) << ", \"step\": " << s.step << ", \"total_steps\": " << s.total_steps
+  os << "{\"checkpoint\": " << json_string(s.path) << ", \"kind\": " << json_string(s.kind) << ", \"method\": "
+     << json_string(s.method) << ", \"step\": " << s.step << ", \"total_steps\": " << s.total_steps
      << ", \"epoch\": " << s.epoch << ", \"batch_in_epoch\": " << s.batch_in_epoch
      << ", \"world_size\": " << s.world_size << ", \"format_version\": " << s.format_version
-     << ", \"checksum\": " << q(s.checksum)
-     << ", \"git_revision\": " << q(s.git_revision) << ", \"parameters\": " << s.parameters
-     << ", \"config_hash\": " << q(s.config_hash) << ", \"sha256\": " << q(s.digest)
+     << ", \"checksum\": " << json_string(s.checksum)
+     << ", \"git_revision\": " << json_string(s.git_revision) << ", \"parameters\": " << s.parameters
+     << ", \"config_hash\": " << json_string(s.config_hash) << ", \"sha256\": " << json_string(s.digest)
      << ", \"config\": {";
   for (size_t i = 0; i < s.config.size(); ++i)
-    os << (i ? ", " : "") << q(s.config[i].first) << ": " << q(s.config[i].second);
+    os << (i ? ", " : "") << json_string(s.config[i].first) << ": " << json_string(s.config[i].second);
   os << "}}\n";
   return os.str();
 }

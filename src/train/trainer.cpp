@@ -20,6 +20,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "core/json.h"
 #include "core/lock_file.h"
 #include "core/log.h"
 #include "core/seed.h"
@@ -123,29 +124,16 @@ void write_curves(const std::string& run_dir, const RunState& st) {
 }
 
 void write_run_info(const std::string& run_dir, const RunState& st) {
-  auto quote = [](const std::string& s) {
-    std::string o = "\"";
-    for (char ch : s) {
-      if (ch == '"' || ch == '\\') o += '\\';
-      if (ch == '\n') { o += "\\n"; continue; }
-      o += ch;
-    }
-    return o + "\"";
-  };
   std::ostringstream js;
-  js << "{\n  \"kind\": " << quote(st.kind) << ",\n  \"method\": " << quote(st.method)
-     << ",\n  \"config_hash\": " << quote(st.config_hash) << ",\n  \"git_revision\": "
-     << quote(st.git_revision) << ",\n  \"world_size\": " << st.world_size << ",\n  \"config\": {";
+  js << "{\n  \"kind\": " << json_string(st.kind) << ",\n  \"method\": " << json_string(st.method)
+     << ",\n  \"config_hash\": " << json_string(st.config_hash) << ",\n  \"git_revision\": "
+     << json_string(st.git_revision) << ",\n  \"world_size\": " << st.world_size << ",\n  \"config\": {";
   for (size_t i = 0; i < st.config.size(); ++i)
-    js << (i ? ",\n    " : "\n    ") << quote(st.config[i].first) << ": " << quote(st.config[i].second);
+    js << (i ? ",\n    " : "\n    ") << json_string(st.config[i].first) << ": " << json_string(st.config[i].second);
   js << "\n  }\n}\n";
   ensure_parent_dir(run_info_path(run_dir));
   AtomicFile file(run_info_path(run_dir));
-  {
-    std::ofstream os(file.temp_path());
-    os << js.str();
-    if (!os) fail("cannot write ", file.temp_path());
-  }
+  file.write_text(js.str());
   file.commit();
 }
 

@@ -283,6 +283,38 @@ TEST_F(Training, FineTuningKeepsTheEncoderFrozenAndEvaluationScores) {
   EXPECT_TRUE(std::ifstream(ft_run + "/eval.md").good());
   auto h = h5::File::open(ft_run + "/eval.h5");
   EXPECT_EQ(h5::read_tensor(h, "/eval/confusion").sizes(), (std::vector<int64_t>{19, 19}));
+  EXPECT_NE(text.str().find("\"step\": 16"), std::string::npos) << text.str();
+
+  // Another split gets its own files (eval-train.*): the validation scores stay as they were.
+  // Its outputs are checked before any image is decoded: nothing is written beside a folder
+  // in the way.
+  namespace fs = std::filesystem;
+  const auto val_json = fs::last_write_time(ft_run + "/eval.json");
+  fs::create_directories(ft_run + "/eval-train.h5");
+  ev.split = "train";
+  EXPECT_NE(test::input_error([&] { train::run_evaluation(ev); }).find("exists and is a folder"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(ft_run + "/eval-train.json"));
+  fs::remove(ft_run + "/eval-train.h5");
+  train::run_evaluation(ev);
+  for (const char* name : {"/eval-train.json", "/eval-train.md", "/eval-train.h5"})
+    EXPECT_TRUE(fs::exists(ft_run + name)) << name;
+  EXPECT_EQ(fs::last_write_time(ft_run + "/eval.json"), val_json);
+
+  // A checkpoint file writes into its run folder; one outside any run folder is refused.
+  ev.split = "val";
+  const std::string checkpoint = train::list_checkpoints(ft_run).back();
+  fs::remove(ft_run + "/eval.json");
+  ev.model_run = checkpoint;
+  train::run_evaluation(ev);
+  EXPECT_TRUE(fs::exists(ft_run + "/eval.json"));
+  const std::string loose = test::temp_dir("loose_checkpoint");
+  fs::copy_file(checkpoint, loose + "/model.pt");
+  ev.model_run = loose + "/model.pt";
+  EXPECT_NE(test::input_error([&] { train::run_evaluation(ev); }).find("outside a run folder"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(loose + "/eval.json"));
+  EXPECT_FALSE(fs::exists(fs::path(loose).parent_path() / "eval.json"));
 }
 
 // The run folder's lock: a live holder (here this very process) refuses a second trainer before
