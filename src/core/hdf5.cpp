@@ -332,6 +332,30 @@ std::vector<int64_t> shape(const File& f, const std::string& path) {
   return std::vector<int64_t>(dims.begin(), dims.end());
 }
 
+// An element type as numpy and h5py name it ("int8"), not LibTorch's C++ name ("Char").
+std::string numpy_name(at::ScalarType t) {
+  switch (t) {
+    case at::kBool: return "bool";
+    case at::kByte: return "uint8";
+    case at::kChar: return "int8";
+    case at::kShort: return "int16";
+    case at::kInt: return "int32";
+    case at::kLong: return "int64";
+    case at::kHalf: return "float16";
+    case at::kBFloat16: return "bfloat16";
+    case at::kFloat: return "float32";
+    case at::kDouble: return "float64";
+    default: return c10::toString(t);
+  }
+}
+
+at::ScalarType stored_type(const File& f, const std::string& path) {
+  const auto lock = serialized();
+  Handle ds = open_dataset(f, path);
+  Handle type(H5Dget_type(ds.id()), Handle::Kind::Datatype);
+  return scalar_type_of(type.id(), where(f, path));
+}
+
 at::Tensor read_tensor(const File& f, const std::string& path) {
   const auto lock = serialized();
   auto dims = shape(f, path);

@@ -58,6 +58,11 @@ bool exists(const File& f, const std::string& path);  // any link (group or data
 void write_tensor(File& f, const std::string& path, const at::Tensor& t, bool compress = false);
 at::Tensor read_tensor(const File& f, const std::string& path);
 std::vector<int64_t> shape(const File& f, const std::string& path);
+// An element type as numpy and h5py name it ("int8"), not LibTorch's C++ name ("Char"): for
+// messages about files that users write with h5py.
+std::string numpy_name(at::ScalarType t);
+// The tensor type a dataset reads as (an InputError for types read_tensor does not take).
+at::ScalarType stored_type(const File& f, const std::string& path);
 
 // ---- a dataset written slab by slab along dimension 0 (e.g. one image at a time)
 class Writer {

@@ -29,6 +29,14 @@ Cache::Cache(const std::string& path, int expect_height, int expect_width)
     if (img.size() != 4 || img[1] != 3 || img[2] != height_ || img[3] != width_ ||
         lab.size() != 3 || lab[0] != img[0] || lab[1] != height_ || lab[2] != width_)
       bad_input(path, ": split '", s, "' has inconsistent dataset shapes (corrupt cache?)");
+    // Bytes, as prepare writes them: HDF5 would convert floats in [0, 1] (or int16) to bytes
+    // on reading without a word, and every score would be wrong.
+    for (const char* data : {"images", "labels"}) {
+      const at::ScalarType t = h5::stored_type(file_, "/" + s + "/" + data);
+      if (t != at::kByte)
+        bad_input(path, ": split '", s, "' stores ", data, " as ", h5::numpy_name(t),
+                  ", not uint8 (not written by `loce prepare`; re-run it)");
+    }
     // One name and one city per image: readers index them by image.
     for (const char* list : {"names", "cities"}) {
       auto len = h5::shape(file_, "/" + s + "/" + list);

@@ -20,23 +20,6 @@ std::string attr_or(const h5::File& f, const std::string& name, const std::strin
   return h5::has_attr(f, "/", name) ? h5::attr_string(f, "/", name) : fallback;
 }
 
-// An element type as numpy and h5py name it ("int8"), not LibTorch's C++ name ("Char").
-std::string dtype_words(at::ScalarType t) {
-  switch (t) {
-    case torch::kBool: return "bool";
-    case torch::kByte: return "uint8";
-    case torch::kChar: return "int8";
-    case torch::kShort: return "int16";
-    case torch::kInt: return "int32";
-    case torch::kLong: return "int64";
-    case torch::kHalf: return "float16";
-    case torch::kBFloat16: return "bfloat16";
-    case torch::kFloat: return "float32";
-    case torch::kDouble: return "float64";
-    default: return c10::toString(t);
-  }
-}
-
 // Reads masks [count, H, W], checks their values and returns float32 [count, 1, H, W].
 at::Tensor read_masks(const h5::File& f, int64_t first, int64_t count) {
   at::Tensor m = h5::read_rows(f, "/masks", first, count);
@@ -55,7 +38,7 @@ at::Tensor read_masks(const h5::File& f, int64_t first, int64_t count) {
                 " do not)");
     m = m.to(torch::kFloat32);
   } else {
-    bad_input(where, ": masks are ", dtype_words(m.scalar_type()),
+    bad_input(where, ": masks are ", h5::numpy_name(m.scalar_type()),
               "; accepted are uint8 (0 or 1), bool, or float32/float64 in [0, 1]");
   }
   return m.unsqueeze(1);
@@ -70,7 +53,7 @@ at::Tensor optional_index(const h5::File& f, const std::string& path, int64_t P,
               shape.empty() ? 0 : shape[0], shape.size() > 1 ? ", ..." : "", "]");
   at::Tensor t = h5::read_tensor(f, path);
   if (t.is_floating_point())
-    bad_input(f.path(), ":", path, ": must be integer, is ", dtype_words(t.scalar_type()));
+    bad_input(f.path(), ":", path, ": must be integer, is ", h5::numpy_name(t.scalar_type()));
   return t.to(torch::kInt64);
 }
 
@@ -133,7 +116,7 @@ ExternalInput open_input(const std::string& input) try {
   src.activations = [file](int64_t first, int64_t count) {
     at::Tensor t = h5::read_rows(*file, "/activations", first, count);
     if (!t.is_floating_point())
-      bad_input(file->path(), ":/activations are ", dtype_words(t.scalar_type()),
+      bad_input(file->path(), ":/activations are ", h5::numpy_name(t.scalar_type()),
                 "; accepted are float32 and float64");
     return t;
   };

@@ -180,6 +180,26 @@ TEST(Cache, NamesOrCitiesOfAnotherLengthAreACorruptCache) {
   }
 }
 
+// Images or labels stored as anything but bytes (floats in [0, 1], int16) would be converted
+// to bytes on reading without a word: refused when the cache is opened.
+TEST(Cache, ImagesAndLabelsMustBeBytes) {
+  std::string root = make_tree(2, 3);
+  std::string out_dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  prepare_cache(options(root, out_dir + "/c.h5"), *comm);
+  for (const std::string data : {"images", "labels"}) {
+    fs::copy_file(out_dir + "/c.h5", out_dir + "/bad.h5", fs::copy_options::overwrite_existing);
+    {
+      auto f = h5::File::open(out_dir + "/bad.h5", true);
+      const at::Tensor bytes = h5::read_tensor(f, "/val/" + data);
+      h5::write_tensor(f, "/val/" + data, bytes.to(at::kFloat).div(255));
+    }
+    EXPECT_NE(test::input_error([&] { Cache c(out_dir + "/bad.h5"); })
+                  .find("split 'val' stores " + data + " as float32, not uint8"),
+              std::string::npos);
+  }
+}
+
 // A label byte that is neither a trainId nor 255 would be counted as some class, or dropped.
 TEST(Cache, LabelsOutsideTheTrainIdsAreReportedWithImageAndPixel) {
   std::string root = make_tree(1, 3);
