@@ -41,15 +41,21 @@ Cli::Cli()
   cli.set_config("--config", "", "TOML config file; command-line flags override it");
   cli.allow_config_extras(false);  // an unknown key in the config file is an error
   cli.add_option("--seed", g.seed, "Base seed (each rank derives its own streams)")
+      ->capture_default_str()
       ->check(seed_value());
-  cli.add_option("--threads", g.threads, "Intra-op threads per rank (0: cores / ranks per node, within the CPUs this rank may use)");
+  cli.add_option("--threads", g.threads, "Intra-op threads per rank (0: cores / ranks per node, within the CPUs this rank may use)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
   cli.add_option("--device", g.device, "cpu | cuda | auto")
+      ->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   cli.add_option("--log-level", g.log_level, "debug | info | warn | error | quiet")
+      ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "quiet"}));
   cli.add_flag("--cudnn-benchmark,!--no-cudnn-benchmark", g.cudnn_benchmark,
                "CUDA: cuDNN times the convolution algorithms once per input shape and keeps the "
-               "fastest (the choice may differ between runs; off: its heuristic choice)")
+               "fastest (the choice may differ between runs; off: its heuristic choice). "
+               "Default: on")
       ->capture_default_str();
   cli.add_flag_callback("--version", [] {
     std::printf("loce %s (git %s, LibTorch %s)\n", loce::version(), loce::git_revision(),

@@ -97,11 +97,14 @@ RunFn setup_bench_allreduce(CLI::App& cli) {
       backends.push_back("mpi");
       if (ctx.device.is_cuda()) backends.push_back("nccl");
     }
+    // Every backend checked before the first one is timed.
     for (const auto& b : backends) {
       if (b != "mpi" && b != "nccl") bad_input("bench allreduce --backends: unknown '", b, "'");
-      c10::Device device = b == "mpi" ? c10::Device(c10::kCPU) : ctx.device;
-      if (b == "nccl" && !device.is_cuda())
+      if (b == "nccl" && !ctx.device.is_cuda())
         bad_input("bench allreduce --backends nccl needs --device cuda");
+    }
+    for (const auto& b : backends) {
+      c10::Device device = b == "mpi" ? c10::Device(c10::kCPU) : ctx.device;
       // NCCL itself even in a world of one (a copy on one GPU, reported as such), where the
       // program's own collectives would skip it.
       auto comm = b == "mpi" ? dist::cpu_communicator() : dist::make_nccl_communicator(device);

@@ -9,6 +9,7 @@
 #include "analysis/synthetic_loces.h"
 #include "app/command.h"
 #include "core/log.h"
+#include "dist/object_io.h"
 #include "core/timer.h"
 
 namespace loce::app {
@@ -40,22 +41,26 @@ const CommandRegistration register_bench_analysis("bench", [](CLI::App& cli) -> 
   sub->add_flag("--projections", c->projections, "Also time PCA, UMAP and the decision grids");
   sub->add_flag("--json", c->json, "One JSON object on stdout");
   return [c](const Context& ctx) {
+    analysis::AnalyzeOptions o;
+    o.covariance_type = analysis::parse_covariance_type(c->covariance);  // before any work
     analysis::LoceSet set;
     if (c->in.empty()) {
       auto s = analysis::make_synthetic_loces(c->n, c->dim, c->concepts, ctx.global.seed,
                                                 c->separation);
+      auto comm = dist::cpu_communicator();
+      // One file for all ranks: rank 0's name (each rank's own pid would name a file only
+      // rank 0 writes).
       std::string path = c->save;
       if (path.empty()) path = "/tmp/loce_bench_analysis_" + std::to_string(::getpid()) + ".h5";
+      dist::broadcast_object(*comm, path);
       if (ctx.world.rank == 0) analysis::write_loce_set(path, s.vectors, s.train_ids, s.concept_names, "bench");
-      auto comm = dist::cpu_communicator();
       comm->barrier();
       set = analysis::read_loce_set(path);
+      comm->barrier();  // every rank has read it
       if (c->save.empty() && ctx.world.rank == 0) std::remove(path.c_str());
     } else {
       set = analysis::read_loce_set(c->in);
     }
-    analysis::AnalyzeOptions o;
-    o.covariance_type = analysis::parse_covariance_type(c->covariance);
     o.mixed_precision = c->mixed;
     o.projections = c->projections;
     o.seed = ctx.global.seed;

@@ -68,6 +68,7 @@ RunFn setup_bench_loce(CLI::App& cli) {
         cases.push_back(ck);
       }
     }
+    for (const std::string& mode : o->modes) embedding::parse_mode(mode);  // all, before any work
     if (cuda) {  // first-use costs (context, kernels, cuBLAS handles) out of the figures
       embedding::BenchCase warm;
       warm.pairs = 64;

@@ -88,7 +88,9 @@ std::vector<AllReduceRow> bench_all_reduce(Communicator& comm, const c10::Device
   std::vector<AllReduceRow> rows;
   int64_t item = int64_t(c10::elementSize(dtype));
   int n = comm.size();
-  for (int64_t bytes = min_bytes; bytes <= max_bytes; bytes *= factor) {
+  // Stops before bytes * factor would pass max_bytes (or overflow int64).
+  for (int64_t bytes = min_bytes; bytes > 0 && bytes <= max_bytes;
+       bytes = bytes <= max_bytes / factor ? bytes * factor : -1) {
     AllReduceRow row;
     row.count = std::max<int64_t>(1, bytes / item);
     row.bytes = row.count * item;

@@ -134,6 +134,27 @@ TEST(Cli, MissingDatasetFolderIsOneClearLine) {
   EXPECT_EQ(lines, 1) << r.output;
 }
 
+// A benchmark's options are all checked before the first case is timed; sizes that would
+// overflow end the series instead of looping.
+TEST(Cli, BenchmarkOptionsAreCheckedBeforeAnyWork) {
+  const std::string dir = test::temp_dir("cli_bench");
+  auto r = run_loce("bench analysis --n 40 --dim 4 --concepts 2 --covariance bogus --save " + dir +
+                    "/b.h5");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("covariance type 'bogus'"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/b.h5"));
+  r = run_loce("bench allreduce --backends mpi bogus --iters 1 --warmup 0");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.output.find("algbw"), std::string::npos) << r.output;
+  r = run_loce("bench loce --shapes deep --deep-pairs 2 --sharing 1 --modes reference bogus");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.output.find("RESULT"), std::string::npos) << r.output;
+  r = test::run_command("timeout 60 " + test::loce_binary() +
+                        " bench allreduce --min-bytes 1024 --max-bytes 9223372036854775807"
+                        " --factor 9223372036854775807 --iters 1 --warmup 0");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 TEST(Cli, BadValuesAreRejected) {
   EXPECT_NE(run_loce("--device tpu stats --cache x.h5").exit_code, 0);
   EXPECT_NE(run_loce("--log-level loud stats --cache x.h5").exit_code, 0);
@@ -144,6 +165,12 @@ TEST(Cli, BadValuesAreRejected) {
     auto r = run_loce(args);
     EXPECT_NE(r.exit_code, 0) << args;
     EXPECT_NE(r.output.find("must be a "), std::string::npos) << args << "\n" << r.output;
+  }
+  for (const char* threads : {"-2", "5000"}) {
+    auto r = run_loce(std::string("--threads ") + threads + " stats --cache x.h5");
+    EXPECT_NE(r.exit_code, 0) << threads;
+    EXPECT_NE(r.output.find("--threads: Value " + std::string(threads) + " not in range"),
+              std::string::npos) << r.output;
   }
   // Seeds are uint64: "-1" must not become 2^64 - 1.
   for (const char* seed : {"-1", "1.5", "18446744073709551616"}) {

@@ -24,3 +24,10 @@ add_test(NAME app.gpu_check_dry_run
                  ${CMAKE_SOURCE_DIR})
 set_tests_properties(app.gpu_check_dry_run PROPERTIES ENVIRONMENT "${LOCE_TEST_ENV}" TIMEOUT 600
                      PROCESSORS 2 LABELS "mpi;e2e")
+
+# `bench analysis` under mpirun: every rank reads the one generated file (rank 0's name).
+add_test(NAME app.bench_analysis_np2
+         COMMAND ${LOCE_MPIRUN} -np 2 ${CMAKE_BINARY_DIR}/loce --threads 1 --log-level warn
+                 bench analysis --n 40 --dim 4 --concepts 2)
+set_tests_properties(app.bench_analysis_np2 PROPERTIES ENVIRONMENT "${LOCE_TEST_ENV}" TIMEOUT 120
+                     PROCESSORS 2 LABELS mpi)
