@@ -128,9 +128,16 @@ class StrictJson {
       const char e = peek();
       ++i_;
       if (e == 'u') {
-        for (int k = 0; k < 4; ++k, ++i_)
-          if (!std::isxdigit(static_cast<unsigned char>(peek()))) error("bad \\u escape");
-        out += '?';  // keys the report reads are ASCII
+        unsigned code = 0;
+        for (int k = 0; k < 4; ++k, ++i_) {
+          const char h = peek();
+          if (!std::isxdigit(static_cast<unsigned char>(h))) error("bad \\u escape");
+          code = code * 16 + unsigned(std::isdigit(static_cast<unsigned char>(h)) ? h - '0'
+                                                                                 : (h | 0x20) - 'a' + 10);
+        }
+        // The keys the report reads are ASCII: "mi\u006fu" is "miou"; anything else only has
+        // to stay apart from them.
+        out += code < 0x80 ? char(code) : '?';
       } else if (std::string("\"\\/bfnrt").find(e) != std::string::npos && e != '\0') {
         out += e;
       } else {
@@ -204,8 +211,11 @@ std::optional<double> eval_number(const std::map<std::string, JsonMember>& membe
     return std::nullopt;
   }
   if (!it->second.number_or_null) bad_input(path, ": \"", key, "\" must be a number or null");
-  if (std::isnan(it->second.value)) return std::nullopt;
-  return it->second.value;
+  const double v = it->second.value;
+  if (std::isnan(v)) return std::nullopt;
+  // A fraction: anything else (1e999, -5) is not a score `loce evaluate` wrote.
+  if (!(v >= 0 && v <= 1)) bad_input(path, ": \"", key, "\" is ", v, ", not a fraction in [0, 1]");
+  return v;
 }
 
 // RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
@@ -284,17 +294,19 @@ std::optional<double> paper_value(const std::string& method, const std::string& 
 
 MethodResults read_method_results(const std::string& path) {
   MethodResults r;
-  std::string h5_path = path, eval_path;
+  std::string h5_path = path;
   if (fs::is_directory(path)) {
     h5_path = (fs::path(path) / "analysis.h5").string();
-    // A `loce run` combination folder keeps the evaluation in its fine-tuned run.
-    eval_path = (fs::path(path) / "eval.json").string();
-    if (!fs::exists(eval_path) && fs::exists(fs::path(path) / "finetune" / "eval.json"))
-      eval_path = (fs::path(path) / "finetune" / "eval.json").string();
     if (!fs::exists(h5_path)) bad_input(path, ": run folder has no analysis.h5 (run `loce analyze` first)");
   } else if (!fs::is_regular_file(path)) {
     bad_input(path, ": no such run folder or results file");
   }
+  // The evaluation beside the results, or (a `loce run` combination folder) in its fine-tuned
+  // run.
+  const fs::path folder = fs::is_directory(path) ? fs::path(path) : fs::path(h5_path).parent_path();
+  std::string eval_path = (folder / "eval.json").string();
+  if (!fs::exists(eval_path) && fs::exists(folder / "finetune" / "eval.json"))
+    eval_path = (folder / "finetune" / "eval.json").string();
   r.source = h5_path;
   h5::File f = h5::File::open(h5_path);
   if (!h5::exists(f, "/analysis/metrics")) bad_input(h5_path, ": no /analysis/metrics (not a results file)");
@@ -311,7 +323,8 @@ MethodResults read_method_results(const std::string& path) {
   for (const auto& n : names)
     if (h5::has_attr(f, "/analysis/metrics", n))
       r.metrics.emplace_back(n, h5::attr_double(f, "/analysis/metrics", n));
-  if (!eval_path.empty() && fs::exists(eval_path)) {
+  if (fs::exists(eval_path)) {
+    if (!fs::is_regular_file(eval_path)) bad_input(eval_path, ": not a file");
     std::ifstream in(eval_path);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -320,8 +333,8 @@ MethodResults read_method_results(const std::string& path) {
     const auto members = StrictJson(text, eval_path).top_level_object();
     r.miou = eval_number(members, "miou", eval_path);
     r.pixel_acc = eval_number(members, "pixel_acc", eval_path);
-  } else if (!eval_path.empty()) {
-    log::warn(path, ": no eval.json (nor finetune/eval.json); mIoU and pixel accuracy shown as '-'");
+  } else {
+    log::warn(folder.empty() ? std::string(".") : folder.string(), ": no eval.json (nor finetune/eval.json); mIoU and pixel accuracy shown as '-'");
   }
   return r;
 }

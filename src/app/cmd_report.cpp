@@ -19,6 +19,7 @@ const CommandRegistration register_report("report", [](CLI::App& cli) -> RunFn {
   sub->add_option("runs", c->runs, "Run folders or results files (one per method)")->required();
   sub->add_option("--out", c->out, "Folder for table1.md and table1.csv")->required();
   return [c](const Context& ctx) {
+    if (c->out.empty()) bad_input("--out is empty: give the folder for table1.md and table1.csv");
     std::vector<analysis::MethodResults> methods;
     for (const auto& run : c->runs) methods.push_back(analysis::read_method_results(run));
     analysis::Table1Report report = analysis::make_table1_report(methods);

@@ -401,6 +401,23 @@ TEST(Table1Report, ReadsTopLevelEvalKeysOfStrictJson) {
             std::string::npos) << rep.output;
   EXPECT_EQ(rep.output.find('\n'), rep.output.size() - 1) << rep.output;
 
+  // Scores are fractions; an escaped key is the key it spells.
+  for (const char* bad : {"{\"miou\": -5, \"pixel_acc\": 0.8}", "{\"miou\": 1e999}",
+                          "{\"miou\": 0.5, \"pixel_acc\": 7}"})
+    EXPECT_NE(test::input_error([&] {
+                std::ofstream(run + "/eval.json") << bad;
+                analysis::read_method_results(run);
+              }).find("not a fraction in [0, 1]"),
+              std::string::npos) << bad;
+  std::ofstream(run + "/eval.json") << "{\"mi\\u006fu\": 0.25, \"pixel_acc\": 0.5}";
+  m = analysis::read_method_results(run);
+  ASSERT_TRUE(m.miou.has_value());
+  EXPECT_DOUBLE_EQ(*m.miou, 0.25);
+  // A results file given instead of its folder finds the eval.json beside it.
+  m = analysis::read_method_results(run + "/analysis.h5");
+  ASSERT_TRUE(m.miou.has_value());
+  EXPECT_DOUBLE_EQ(*m.miou, 0.25);
+
   // A missing one stays "-", and the report says so once.
   fs::remove(run + "/eval.json");
   testing::internal::CaptureStderr();
