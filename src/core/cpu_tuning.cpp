@@ -26,10 +26,12 @@ const char* env_or_null(const std::map<std::string, std::string>& env, const std
   return it == env.end() ? nullptr : it->second.c_str();
 }
 
-// The user's own malloc settings, which the tuning never overrides.
-const char* const kMallocSettings[] = {"GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_",
-                                       "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
-                                       "MALLOC_ARENA_MAX"};
+// The user's own malloc settings (every environment variable glibc's malloc reads), which the
+// tuning never overrides.
+const char* const kMallocSettings[] = {
+    "GLIBC_TUNABLES",  "MALLOC_ARENA_MAX",      "MALLOC_ARENA_TEST", "MALLOC_CHECK_",
+    "MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_PERTURB_",   "MALLOC_TOP_PAD_",
+    "MALLOC_TRIM_THRESHOLD_"};
 
 bool tuning_turned_off() {
   const char* off = std::getenv("LOCE_CPU_TUNING");

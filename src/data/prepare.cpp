@@ -212,7 +212,10 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
     h5::set_attr(*file, "/", "format_version", kCacheFormatVersion);
     h5::set_attr(*file, "/", "height", int64_t(o.height));
     h5::set_attr(*file, "/", "width", int64_t(o.width));
-    h5::set_attr(*file, "/", "source", fs::absolute(o.cityscapes).string());
+    // One spelling per folder ("ds", "./ds/", "$PWD/ds" alike): the same dataset, the same bytes.
+    std::string source = fs::absolute(o.cityscapes).lexically_normal().string();
+    while (source.size() > 1 && source.back() == '/') source.pop_back();
+    h5::set_attr(*file, "/", "source", source);
     h5::set_attr(*file, "/", "splits", o.splits);
     h5::set_attr(*file, "/", "git_revision", std::string(loce::git_revision()));
     file->close();

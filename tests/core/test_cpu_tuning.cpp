@@ -53,6 +53,7 @@ TEST(CpuTuning, HugePagesForMallocOnlyWhereTheKernelWaitsForMadvise) {
   // The user's malloc settings win, whichever they are; an older glibc lacks the tunable.
   EXPECT_TRUE(cpu_tuning_plan(f, {{"GLIBC_TUNABLES", "glibc.malloc.check=0"}}).empty());
   EXPECT_TRUE(cpu_tuning_plan(f, {{"MALLOC_ARENA_MAX", "2"}}).empty());
+  EXPECT_TRUE(cpu_tuning_plan(f, {{"MALLOC_MMAP_MAX_", "0"}}).empty());
   f.glibc_hugetlb = false;
   EXPECT_TRUE(cpu_tuning_plan(f, {}).empty());
 }

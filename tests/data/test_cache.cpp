@@ -180,6 +180,16 @@ TEST(Cache, NamesOrCitiesOfAnotherLengthAreACorruptCache) {
   }
 }
 
+// The same dataset, however its folder is spelled, gives a cache of the same bytes.
+TEST(Cache, TheSameDatasetGivesTheSameBytes) {
+  std::string root = make_tree(2, 3);
+  std::string out_dir = test::temp_dir("cache");
+  auto comm = dist::cpu_communicator();
+  prepare_cache(options(root, out_dir + "/a.h5"), *comm);
+  prepare_cache(options(root + "/./", out_dir + "/b.h5"), *comm);
+  EXPECT_EQ(test::run_command("cmp " + out_dir + "/a.h5 " + out_dir + "/b.h5").exit_code, 0);
+}
+
 // Images or labels stored as anything but bytes (floats in [0, 1], int16) would be converted
 // to bytes on reading without a word: refused when the cache is opened.
 TEST(Cache, ImagesAndLabelsMustBeBytes) {
