@@ -1,4 +1,6 @@
 // loce evaluate: mIoU, per-class IoU and pixel accuracy of a fine-tuned run (train/evaluation.h).
+#include <cstdio>
+
 #include "app/command.h"
 #include "train/evaluation.h"
 
@@ -20,7 +22,11 @@ RunFn setup_evaluate(CLI::App& cli) {
   return [o](const Context& ctx) {
     train::EvaluationSetup setup = *o;
     setup.device = ctx.device;
-    train::run_evaluation(setup);
+    const train::SegmentationScores s = train::run_evaluation(setup);
+    // The result on stdout (the files hold the rest: per-class IoU, the confusion matrix).
+    if (ctx.world.rank == 0)
+      std::printf("mIoU %.4f  pixel accuracy %.4f  (split %s)\n", s.miou, s.pixel_accuracy,
+                  setup.split.c_str());
     return 0;
   };
 }

@@ -266,7 +266,8 @@ int run_job(const RunOptions& o, const Context& ctx) {
     ++ran;
   }
   log::info("run: finished in ", total.seconds(), " s: ", ran, " step(s) run, ", skipped,
-            " skipped; manifest ", manifest_path);
+            " skipped", fs::exists(manifest_path) ? "; manifest " + manifest_path
+                                                  : std::string(" (all done already: nothing to record)"));
   return 0;
 }
 
