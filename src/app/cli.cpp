@@ -97,6 +97,8 @@ std::string Cli::describe(const CLI::ConfigError& e) const {
   };
   if (ends_with(".++") || ends_with(".--"))
     return file + ": unknown section [" + key.substr(0, key.size() - 3) + "]";
+  if (!key.empty() && key.front() == '[')  // "[evaluate" read as a key
+    return file + ": malformed section header '" + key + "' (a ']' missing?)";
   return file + ": unknown key '" + key + "' (`loce [SUBCOMMAND] --help` lists the options)";
 }
 
@@ -111,6 +113,27 @@ std::string Cli::describe(const CLI::ParseError& e) const {
   const std::string text = e.what();
   const std::string help =
       std::string(" (see loce ") + (app_->get_subcommands().empty() ? "" : "SUBCOMMAND ") + "--help)";
+  if (text.find("subcommand is required") != std::string::npos) {
+    // CLI11 says only that one is missing when the word given is none it knows: name it, and
+    // what the level where it stood offers.
+    const CLI::App* level = app_.get();
+    std::set<std::string> chosen;
+    while (!level->get_subcommands().empty()) {
+      level = level->get_subcommands().front();
+      chosen.insert(level->get_name());
+    }
+    std::string offered;
+    for (const CLI::App* sub : level->get_subcommands({}))
+      offered += (offered.empty() ? "" : ", ") + sub->get_name();
+    for (size_t i = 0; i < tokens_.size(); ++i) {
+      const std::string& t = tokens_[i];
+      const bool option_value = i > 0 && tokens_[i - 1].rfind("--", 0) == 0 &&
+                                tokens_[i - 1].find('=') == std::string::npos;
+      if (t.empty() || t[0] == '-' || chosen.count(t) || option_value) continue;
+      return "unknown subcommand '" + t + "' (one of: " + offered + ")";
+    }
+    return "a subcommand is required (one of: " + offered + ")";
+  }
   const CLI::Option* config = app_->get_config_ptr();
   if (!config || config->count() == 0) return text + help;
   // The option CLI11 names ("--steps: ..." or "Could not convert: --steps = abc").

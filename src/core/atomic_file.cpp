@@ -81,6 +81,12 @@ void check_output_file(const std::string& path, const std::string& flag) {
   const fs::path parent = fs::path(path).parent_path();
   if (parent.empty() && access(".", W_OK) != 0)
     bad_input("the current folder is not writable (", flag, " ", path, "): ", std::strerror(errno));
+  // Root may "write" into /proc or /sys: the file would never exist.
+  std::error_code ec;
+  const fs::space_info space = fs::space(parent.empty() ? fs::path(".") : parent, ec);
+  if (!ec && space.capacity == 0)
+    bad_input(flag, " ", path, ": ", parent.empty() ? "." : parent.string(),
+              " is on a file system without storage (a pseudo file system?)");
 }
 
 std::string temp_owner_tag() {

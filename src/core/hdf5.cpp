@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -248,8 +250,12 @@ File File::create(const std::string& path) {
   const auto lock = serialized();
   File f;
   f.path_ = path;
+  errno = 0;
   hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, untimed(H5P_FILE_CREATE).id(), H5P_DEFAULT);
-  if (id < 0) bad_input(path, ": cannot create HDF5 file (folder missing or not writable?)");
+  // The system's reason when HDF5 left one (a full disk, a quota), else the usual suspects.
+  if (id < 0)
+    bad_input(path, ": cannot create HDF5 file (",
+              errno != 0 ? std::strerror(errno) : "folder missing or not writable?", ")");
   f.h_ = Handle(id, Handle::Kind::File);
   return f;
 }

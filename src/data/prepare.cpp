@@ -136,9 +136,6 @@ void prepare_cache(const PrepareOptions& o, dist::Communicator& comm) {
     auto space = fs::space(parent, ec);
     if (ec) bad_input("--out ", o.out, ": cannot query the free space under ", parent.string(), ": ",
                       ec.message());
-    if (space.capacity == 0)  // /proc, /sys and the like
-      bad_input("--out ", o.out, ": ", parent.string(), " is on a file system without storage ",
-                "(a pseudo file system?)");
     if (double(space.available) < raw * 0.5)
       bad_input("not enough free disk under ", parent.string(), ": ", human_bytes(space.available),
                 " free, the cache needs about ", human_bytes(raw * 0.5));

@@ -98,6 +98,19 @@ void write_checkpoint(const std::string& path, const RunState& state) {
 RunState read_checkpoint(const std::string& path) {
   std::ifstream is(path, std::ios::binary);
   if (!is) bad_input("cannot open checkpoint ", path);
+  {
+    // Boost's archive header first: another file (a cache, an HDF5 result) is named as such
+    // instead of failing deep inside the archive with an allocation error.
+    std::string head(64, '\0');
+    is.read(head.data(), std::streamsize(head.size()));
+    head.resize(size_t(is.gcount()));
+    if (head.find("serialization::archive") == std::string::npos)
+      throw UnreadableCheckpoint(cat("checkpoint ", path, " is not a loce checkpoint",
+                                     head.rfind("\x89HDF", 0) == 0 ? " (an HDF5 file)" : "",
+                                     ": give a run folder or a file from its checkpoints/"));
+    is.clear();
+    is.seekg(0);
+  }
   RunState state;
   try {
     boost::archive::binary_iarchive ar(is);

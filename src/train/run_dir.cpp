@@ -110,6 +110,10 @@ LoadedRun load_run(const RunState& state, const std::string& checkpoint,
   run.total_steps = state.total_steps;
   run.entries = state.config;
   run.config = config_from_entries(state.config);
+  // The usual slip, said plainly rather than as LibTorch's missing-submodule message.
+  if (heads.segmentation && state.kind == "pretrain")
+    bad_input(checkpoint, " is from a ", state.kind, " run (", state.method,
+              "), which has no segmentation head: give a fine-tuned run (`loce finetune`)");
   run.network = models::Network(run.config.network_config(), heads);
   std::istringstream bytes(state.model);
   try {

@@ -60,6 +60,19 @@ TEST(Cli, UnknownConfigKeyIsAnError) {
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 }
 
+TEST(Cli, AnUnknownSubcommandOrAMalformedSectionIsNamed) {
+  auto r = run_loce("--threads 1 foo");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("unknown subcommand 'foo' (one of: run, synth, "), std::string::npos)
+      << r.output;
+  r = run_loce("bench foo");
+  EXPECT_NE(r.output.find("unknown subcommand 'foo' (one of: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("allreduce"), std::string::npos) << r.output;
+  r = run_with_config("[stats\nsplit = \"val\"\n", "--config CFG stats --cache x.h5");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("malformed section header '[stats'"), std::string::npos) << r.output;
+}
+
 TEST(Cli, UnknownConfigSectionIsNamed) {
   auto r = run_with_config("[stat]\nsplit = \"val\"\n", "--config CFG stats --cache x.h5");
   EXPECT_NE(r.exit_code, 0);

@@ -138,4 +138,11 @@ TEST(AtomicFile, OutputPathCheckNamesTheFlag) {
   EXPECT_NE(e.find("--out " + dir + "/adir exists and is a folder"), std::string::npos) << e;
   EXPECT_NO_THROW(check_output_file(dir + "/sub/new.h5", "--out"));
   EXPECT_TRUE(fs::is_directory(dir + "/sub"));
+  // /proc takes no files: refused (for root, whom its permissions let through, by its storage).
+  if (fs::is_directory("/proc")) {
+    const std::string p = test::input_error([] { check_output_file("/proc/loce_out.h5", "--out"); });
+    if (getuid() == 0) {
+      EXPECT_NE(p.find("without storage"), std::string::npos) << p;
+    }
+  }
 }

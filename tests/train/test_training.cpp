@@ -265,8 +265,11 @@ TEST_F(Training, FineTuningKeepsTheEncoderFrozenAndEvaluationScores) {
   EXPECT_EQ(train::state_digest(*pre_enc), train::state_digest(*ft_enc));
 
   train::EvaluationSetup ev;
-  ev.model_run = ft_run;
   ev.data = cache_;
+  ev.model_run = pre_run;  // the usual slip: the pretraining run
+  EXPECT_NE(test::input_error([&] { train::run_evaluation(ev); }).find("is from a pretrain run"),
+            std::string::npos);
+  ev.model_run = ft_run;
   auto scores = train::run_evaluation(ev);
   EXPECT_GT(scores.pixel_accuracy, 0.2);
   EXPECT_LE(scores.pixel_accuracy, 1.0);

@@ -217,7 +217,13 @@ TEST(Checkpoint, RoundTripAndNewestSelection) {
   prune_checkpoints(dir, 1);
   EXPECT_EQ(list_checkpoints(dir), std::vector<std::string>{checkpoint_path(dir, 12)});
   { std::ofstream(dir + "/garbage.bin") << "not a checkpoint"; }
-  EXPECT_THROW(read_checkpoint(dir + "/garbage.bin"), InputError);
+  EXPECT_NE(test::input_error([&] { read_checkpoint(dir + "/garbage.bin"); })
+                .find("is not a loce checkpoint"),
+            std::string::npos);
+  { std::ofstream(dir + "/results.h5") << "\x89HDF\r\n\x1a\n and the rest"; }
+  EXPECT_NE(test::input_error([&] { read_checkpoint(dir + "/results.h5"); })
+                .find("is not a loce checkpoint (an HDF5 file)"),
+            std::string::npos);
   EXPECT_THROW(newest_checkpoint(test::temp_dir("empty")), InputError);
 }
 
