@@ -29,7 +29,7 @@ double rel_err(const at::Tensor& a, const at::Tensor& b) {
 struct Data {
   at::Tensor x, labels;
 };
-Data data() {
+Data synthetic_points() {
   auto s = make_synthetic_loces(301, 12, 4, 9, 1.0);  // 301: shards of unequal size
   at::Tensor ids = s.train_ids.to(torch::kInt64);
   // trainIds 0, 2, 8, 13 -> 0..3
@@ -42,7 +42,7 @@ Data data() {
 
 TEST(MpiAnalysis, KMeansPlusPlusIsTheSameOnAnyNumberOfRanks) {
   auto comm = dist::cpu_communicator();
-  Data d = data();
+  Data d = synthetic_points();
   RowRange r = shard_rows(d.x.size(0), comm.get());
   at::Tensor mine = kmeans_plus_plus(d.x.narrow(0, r.begin, r.size()), 4, 17, comm.get());
   at::Tensor one = kmeans_plus_plus(d.x, 4, 17, nullptr);
@@ -51,7 +51,7 @@ TEST(MpiAnalysis, KMeansPlusPlusIsTheSameOnAnyNumberOfRanks) {
 
 TEST(MpiAnalysis, GmmIsTheSameOnAnyNumberOfRanks) {
   auto comm = dist::cpu_communicator();
-  Data d = data();
+  Data d = synthetic_points();
   RowRange r = shard_rows(d.x.size(0), comm.get());
   at::Tensor local = d.x.narrow(0, r.begin, r.size());
   for (auto type : {CovarianceType::Full, CovarianceType::Diag, CovarianceType::Spherical}) {
@@ -77,7 +77,7 @@ TEST(MpiAnalysis, GmmIsTheSameOnAnyNumberOfRanks) {
 
 TEST(MpiAnalysis, MetricsAreTheSameOnAnyNumberOfRanks) {
   auto comm = dist::cpu_communicator();
-  Data d = data();
+  Data d = synthetic_points();
   DistanceOptions o;
   o.tile = 40;
   DistanceStatistics sharded = distance_statistics(d.x, d.labels, 4, o, comm.get());
