@@ -1,18 +1,17 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/process.h"
 
 namespace fs = std::filesystem;
 
@@ -49,15 +48,6 @@ void refuse_to_replace(const std::string& path, const std::string& what) {
       ((st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0 || ::access(path.c_str(), W_OK) != 0))
     bad_input(what, path, " exists and is read-only; refusing to replace it (remove it or make "
               "it writable first)");
-}
-
-std::string host_name() {
-  char buf[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
-  std::string h = buf;
-  for (char& c : h)
-    if (c == '/') c = '_';
-  return h;
 }
 
 }  // namespace
@@ -113,8 +103,7 @@ int remove_stale_temps(const std::string& final_path, const std::string& marker)
       continue;
     const pid_t pid = pid_t(std::stol(digits));
     if (pid <= 0 || pid == getpid()) continue;
-    // Only a process that certainly no longer exists (EPERM: alive, another user's).
-    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (process_may_run(pid)) continue;  // only one that certainly no longer exists
     std::error_code rm;
     const auto n = fs::remove_all(it->path(), rm);
     if (rm) {

@@ -1,7 +1,6 @@
 #include "core/lock_file.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,16 +12,11 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/process.h"
 
 namespace loce {
 
 namespace {
-
-std::string this_host() {
-  char buf[256] = {0};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
 
 std::string this_job() {
   const char* job = std::getenv("SLURM_JOB_ID");
@@ -53,7 +47,7 @@ Holder parse_holder(const std::string& line) {
   h.named = !h.host.empty() && h.pid > 0;
   h.same_job = h.job == this_job() && h.job != "-";
   h.alive = h.named && !h.same_job &&
-            (h.host != this_host() || ::kill(pid_t(h.pid), 0) == 0 || errno == EPERM);
+            (h.host != host_name() || process_may_run(pid_t(h.pid)));
   return h;
 }
 
@@ -67,7 +61,7 @@ std::string LockFile::live_holder(const std::string& path) {
 }
 
 std::string LockFile::holder_line() {
-  return this_host() + " " + std::to_string(getpid()) + " " + this_job();
+  return host_name() + " " + std::to_string(getpid()) + " " + this_job();
 }
 
 LockFile::LockFile(const std::string& path, const std::string& subject)
