@@ -176,17 +176,6 @@ void write_grid(h5::File& f, const std::string& base, const DecisionGrid& g) {
   h5::write_tensor(f, base + "/covariances", g.covariances.to(torch::kCPU));
 }
 
-// JSON has no infinity: +-inf (e.g. the separability ratio of concepts whose LoCEs coincide
-// within each concept) is written as the strings "inf" and "-inf", and NaN (undefined, 0/0) as
-// null, so that the two stay apart and the output stays valid JSON.
-std::string json_number(double v) {
-  if (std::isnan(v)) return "null";
-  if (std::isinf(v)) return v > 0 ? "\"inf\"" : "\"-inf\"";
-  std::ostringstream os;
-  os << std::setprecision(10) << v;
-  return os.str();
-}
-
 }  // namespace
 
 void write_analysis(const std::string& path, const AnalysisResult& r, const AnalyzeOptions& o) {

@@ -1,6 +1,9 @@
 #include "core/json.h"
 
+#include <cmath>
 #include <cstdio>
+#include <iomanip>
+#include <sstream>
 
 namespace loce {
 
@@ -52,6 +55,14 @@ std::string json_escape(const std::string& v) {
     ++i;
   }
   return o;
+}
+
+std::string json_number(double v) {
+  if (std::isnan(v)) return "null";
+  if (std::isinf(v)) return v > 0 ? "\"inf\"" : "\"-inf\"";
+  std::ostringstream os;
+  os << std::setprecision(10) << v;
+  return os.str();
 }
 
 }  // namespace loce

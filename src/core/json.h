@@ -12,4 +12,9 @@ std::string json_escape(const std::string& v);
 // `v` as a JSON string, quotes included.
 inline std::string json_string(const std::string& v) { return "\"" + json_escape(v) + "\""; }
 
+// `v` as a JSON value, 10 significant digits. JSON has no NaN or infinity: NaN (undefined, 0/0)
+// is null, +-inf (e.g. the separability ratio of concepts whose LoCEs coincide within each
+// concept) the string "inf" or "-inf", so that the two stay apart and the output stays valid.
+std::string json_number(double v);
+
 }  // namespace loce

@@ -77,8 +77,8 @@ std::string stats_to_json(const SplitStats& s) {
   for (auto p : s.pixels) total += p;
   std::ostringstream o;
   o.precision(8);
-  o << "{\"source\": \"" << json_escape(s.source) << "\", \"split\": \"" << json_escape(s.split)
-    << "\", \"images\": " << s.images << ", \"pixels\": {";
+  o << "{\"source\": " << json_string(s.source) << ", \"split\": " << json_string(s.split)
+    << ", \"images\": " << s.images << ", \"pixels\": {";
   const auto& names = class_names();
   for (int k = 0; k <= kNumClasses; ++k)
     o << (k ? ", " : "") << "\"" << (k < kNumClasses ? names[k] : "ignore") << "\": " << s.pixels[k];
@@ -90,15 +90,15 @@ std::string stats_to_json(const SplitStats& s) {
   for (size_t j = 0; j < s.concepts.size(); ++j) {
     int64_t n = 0;
     for (const auto& row : s.present) n += row[j];
-    o << (j ? ", " : "") << "\"" << json_escape(s.concepts[j]) << "\": " << n;
+    o << (j ? ", " : "") << json_string(s.concepts[j]) << ": " << n;
   }
   o << "}, \"per_image\": [";
   for (size_t i = 0; i < s.present.size(); ++i) {
-    o << (i ? ", " : "") << "{\"name\": \"" << json_escape(s.names[i]) << "\", \"concepts\": [";
+    o << (i ? ", " : "") << "{\"name\": " << json_string(s.names[i]) << ", \"concepts\": [";
     bool first = true;
     for (size_t j = 0; j < s.concepts.size(); ++j)
       if (s.present[i][j])
-        o << (first ? "" : ", ") << "\"" << json_escape(s.concepts[j]) << "\"", first = false;
+        o << (first ? "" : ", ") << json_string(s.concepts[j]), first = false;
     o << "]}";
   }
   o << "]}";

@@ -58,13 +58,6 @@ SegmentationScores scores_from_confusion(const at::Tensor& confusion) {
 
 namespace {
 
-std::string json_number(double v) {
-  if (std::isnan(v)) return "null";
-  std::ostringstream os;
-  os << std::setprecision(10) << v;
-  return os.str();
-}
-
 // The results of one evaluation, named for its split: eval.* for "val" (what `loce report`
 // and the runner read), eval-<split>.* for any other, so that scores on another split never
 // pass for the validation scores.
