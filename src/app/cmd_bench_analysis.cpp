@@ -9,8 +9,8 @@
 #include "analysis/synthetic_loces.h"
 #include "app/command.h"
 #include "core/log.h"
-#include "dist/object_io.h"
 #include "core/timer.h"
+#include "dist/object_io.h"
 
 namespace loce::app {
 namespace {

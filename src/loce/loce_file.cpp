@@ -36,8 +36,7 @@ void write_loce_file(const std::string& path, const LoceTable& t, const LoceProv
              "write_loce_file ", path, ": columns of different lengths");
   LOCE_CHECK(p.concept_ids.size() == p.concept_names.size(),
              "write_loce_file ", path, ": concept ids and names differ in number");
-  ensure_parent_dir(path);
-  AtomicFile out(path);
+  AtomicFile out(path);  // makes the folder
   {
     auto f = h5::File::create(out.temp_path());
     h5::write_tensor(f, "/loce/vectors", t.vectors.to(torch::kFloat32));

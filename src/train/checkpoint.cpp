@@ -80,8 +80,7 @@ std::string payload_digest(const RunState& s) {
 }
 
 void write_checkpoint(const std::string& path, const RunState& state) {
-  ensure_parent_dir(path);
-  AtomicFile file(path);
+  AtomicFile file(path);  // makes the folder
   {
     std::ofstream os(file.temp_path(), std::ios::binary);
     if (!os) fail("cannot write checkpoint ", file.temp_path());

@@ -131,8 +131,7 @@ void write_run_info(const std::string& run_dir, const RunState& st) {
   for (size_t i = 0; i < st.config.size(); ++i)
     js << (i ? ",\n    " : "\n    ") << json_string(st.config[i].first) << ": " << json_string(st.config[i].second);
   js << "\n  }\n}\n";
-  ensure_parent_dir(run_info_path(run_dir));
-  AtomicFile file(run_info_path(run_dir));
+  AtomicFile file(run_info_path(run_dir));  // makes the folder
   file.write_text(js.str());
   file.commit();
 }
